@@ -1,0 +1,312 @@
+/**
+ * The token broker: a local JSON-RPC endpoint that only the MCP server this extension started
+ * can use. Every connection must open with `broker/hello` carrying the per-launch secret;
+ * anything else is closed unanswered and audited. Plain node: unit-tested without VS Code.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as net from 'node:net';
+import {
+  CancellationToken, DataCallback, Disposable, Message, MessageConnection, MessageReader,
+  ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection,
+} from 'vscode-jsonrpc/node';
+import { z } from 'zod';
+import {
+  BROKER_LIMITS, BrokerErrorCode, BrokerErrorReason, GetTokenParams, GetTokenParamsSchema, GetTokenRequest,
+  GetTokenResult, HelloParamsSchema, HelloRequest, PROTOCOL_VERSION, StatusParams, StatusParamsSchema,
+  StatusRequest, StatusResult,
+} from '../../shared/protocol';
+import { Audit } from '../audit';
+import { isBrokerError } from '../auth/brokerError';
+import { BrokerEndpoint, createBrokerEndpoint } from './socketPath';
+import { FrameSizeGuard } from './frameSizeGuard';
+
+export interface BrokerHandlers {
+  getToken(params: GetTokenParams): Promise<GetTokenResult>;
+  status(params: StatusParams): StatusResult;
+  /** Scopes of the request the allow-list refuses for that tool (empty: allowed). */
+  disallowedScopes(tool: string, scopes: readonly string[]): string[];
+}
+
+export interface BrokerServerOptions {
+  readonly handlers: BrokerHandlers;
+  readonly audit: Audit;
+  readonly extensionVersion: string;
+  readonly limits?: Partial<typeof BROKER_LIMITS>;
+  /** Called when the last connection closes (the last server exited). */
+  readonly onIdle?: () => void;
+  readonly createEndpoint?: () => BrokerEndpoint;
+}
+
+export interface BrokerAddress {
+  readonly path: string;
+  readonly secret: string;
+}
+
+type Limits = { -readonly [K in keyof typeof BROKER_LIMITS]: number };
+
+export class BrokerServer {
+  private server: net.Server | undefined;
+  private endpoint: BrokerEndpoint | undefined;
+  private secret = '';
+  private readonly sockets = new Set<net.Socket>();
+  private readonly limits: Limits;
+
+  constructor(private readonly options: BrokerServerOptions) {
+    this.limits = { ...BROKER_LIMITS, ...options.limits };
+  }
+
+  get isRunning(): boolean {
+    return this.server !== undefined;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Starts listening (once); later calls return the same address and secret. */
+  async start(): Promise<BrokerAddress> {
+    if (this.server && this.endpoint) {
+      return { path: this.endpoint.path, secret: this.secret };
+    }
+    const endpoint = (this.options.createEndpoint ?? createBrokerEndpoint)();
+    const secret = randomBytes(32).toString('hex');
+    const server = net.createServer(socket => this.accept(socket));
+    server.maxConnections = this.limits.maxConnections;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // Sockets are created with the umask; a 0077 umask during listen makes this one 0600.
+      const previousUmask = process.platform === 'win32' ? undefined : process.umask(0o077);
+      server.listen(endpoint.path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+      if (previousUmask !== undefined) { process.umask(previousUmask); }
+    }).catch(error => {
+      endpoint.dispose();
+      throw error;
+    });
+    this.server = server;
+    this.endpoint = endpoint;
+    this.secret = secret;
+    this.options.audit({ event: 'broker-start', outcome: 'ok' });
+    return { path: endpoint.path, secret };
+  }
+
+  /** Closes every connection and removes the socket. A new start() gets a new secret. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) {
+      socket.destroy();
+    }
+    this.sockets.clear();
+    if (server) {
+      await new Promise<void>(resolve => server.close(() => resolve()));
+      this.options.audit({ event: 'broker-stop', outcome: 'ok' });
+    }
+    this.endpoint?.dispose();
+    this.endpoint = undefined;
+    this.secret = '';
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.sockets.size >= this.limits.maxConnections) {
+      this.options.audit({ event: 'connection', outcome: 'refused', detail: 'too many connections' });
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    new BrokerConnection(socket, this.secret, this.limits, this.options);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (this.sockets.size === 0 && this.server) {
+        this.options.onIdle?.();
+      }
+    });
+  }
+}
+
+/** One accepted connection: handshake first, then token and status requests. */
+class BrokerConnection {
+  private authenticated = false;
+  private closed = false;
+  private pending = 0;
+  private readonly connection: MessageConnection;
+  private readonly handshakeTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly secret: string,
+    private readonly limits: Limits,
+    private readonly options: BrokerServerOptions,
+  ) {
+    const guard = new FrameSizeGuard(limits.maxFrameBytes);
+    guard.on('error', error => this.close('refused', `bad frame: ${error.message}`));
+    socket.on('error', () => this.close('failed', 'socket error'));
+    socket.on('close', () => this.close('ok', 'closed by peer'));
+    socket.pipe(guard);
+    const reader = new StreamMessageReader(guard);
+    reader.partialMessageTimeout = limits.handshakeTimeoutMs;
+    reader.onPartialMessage(info => {
+      if (info.waitingTime >= limits.handshakeTimeoutMs) { this.close('refused', 'incomplete frame timed out'); }
+    });
+    reader.onError(() => this.close('refused', 'malformed frame'));
+    this.connection = createMessageConnection(new HandshakeGate(reader, message => this.isHello(message)), new StreamMessageWriter(socket), nullLogger);
+    this.connection.onError(() => this.close('refused', 'protocol error'));
+    this.handshakeTimer = setTimeout(() => this.close('refused', 'no handshake in time'), limits.handshakeTimeoutMs);
+    this.register();
+    this.connection.listen();
+  }
+
+  private isHello(message: Message): boolean {
+    const isHello = Message.isRequest(message) && message.method === HelloRequest.method;
+    if (!isHello) {
+      this.close('refused', 'first message was not a handshake');
+    }
+    return isHello;
+  }
+
+  private register(): void {
+    this.connection.onRequest(HelloRequest, params => this.hello(params));
+    this.connection.onRequest(GetTokenRequest, (params, token) => this.guarded('token', params, GetTokenParamsSchema, token, async valid => {
+      const refused = this.options.handlers.disallowedScopes(valid.tool, valid.scopes);
+      if (refused.length > 0) {
+        this.options.audit({ event: 'token', outcome: 'refused', tool: valid.tool, scopes: valid.scopes, detail: `not in allow-list: ${refused.join(' ')}` });
+        throw brokerResponseError('ScopeNotAllowed',
+          `The permission ${refused.join(', ')} is not allowed for the tool "${valid.tool}". ` +
+          'If you need it, add it to the setting entraMcp.additionalScopes.');
+      }
+      return this.options.handlers.getToken(valid);
+    }));
+    this.connection.onRequest(StatusRequest, (params, token) => this.guarded('status', params, StatusParamsSchema, token, async valid => this.options.handlers.status(valid)));
+    this.connection.onRequest((method: string) => {
+      if (!this.authenticated) { this.close('refused', 'request before handshake'); }
+      throw brokerResponseError('InvalidParams', `Unknown broker method "${method.slice(0, 64)}".`);
+    });
+    this.connection.onNotification(() => {
+      if (!this.authenticated) { this.close('refused', 'notification before handshake'); }
+    });
+  }
+
+  private hello(params: unknown): { protocolVersion: number; extensionVersion: string } {
+    const parsed = HelloParamsSchema.safeParse(params);
+    if (this.authenticated || !parsed.success || !secretsMatch(parsed.data.secret, this.secret)) {
+      this.close('refused', this.authenticated ? 'second handshake' : parsed.success ? 'wrong secret' : 'malformed handshake');
+      throw new ResponseError(BrokerErrorCode.InvalidParams, 'Handshake refused.');
+    }
+    if (parsed.data.protocolVersion !== PROTOCOL_VERSION) {
+      this.close('refused', `protocol version ${parsed.data.protocolVersion}, expected ${PROTOCOL_VERSION}`);
+      throw new ResponseError(BrokerErrorCode.InvalidParams, 'Unsupported protocol version.');
+    }
+    clearTimeout(this.handshakeTimer);
+    this.authenticated = true;
+    this.options.audit({ event: 'handshake', outcome: 'ok', detail: `${parsed.data.client.name} ${parsed.data.client.version} pid ${parsed.data.client.pid}` });
+    return { protocolVersion: PROTOCOL_VERSION, extensionVersion: this.options.extensionVersion };
+  }
+
+  /** Authentication, validation, concurrency and time bounds shared by every method. */
+  private async guarded<P, R>(event: string, params: unknown, schema: z.ZodType<P>, token: CancellationToken, handler: (valid: P) => Promise<R>): Promise<R> {
+    if (!this.authenticated) {
+      this.close('refused', `${event} request before handshake`);
+      throw new ResponseError(BrokerErrorCode.InvalidParams, 'Handshake required.');
+    }
+    const parsed = schema.safeParse(params);
+    if (!parsed.success) {
+      this.options.audit({ event, outcome: 'refused', detail: 'invalid parameters' });
+      throw brokerResponseError('InvalidParams', `Invalid ${event} request: ${parsed.error.issues[0]?.message ?? 'malformed'}.`);
+    }
+    if (this.pending >= this.limits.maxPendingRequests) {
+      throw brokerResponseError('TokenUnavailable', 'Too many requests in flight on this connection; try again.');
+    }
+    this.pending++;
+    try {
+      return await withTimeout(handler(parsed.data), this.limits.requestTimeoutMs, token);
+    } catch (error) {
+      throw toResponseError(error);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private close(outcome: 'ok' | 'refused' | 'failed', detail: string): void {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    clearTimeout(this.handshakeTimer);
+    // Destroy before disposing: nothing may be written to a connection we refuse.
+    this.socket.destroy();
+    this.connection.dispose();
+    if (outcome !== 'ok' || this.authenticated) {
+      this.options.audit({ event: 'connection', outcome, detail });
+    }
+  }
+}
+
+/** Lets the connection see a message only if the first one was a handshake. */
+class HandshakeGate implements MessageReader {
+  private first = true;
+
+  constructor(private readonly inner: MessageReader, private readonly acceptFirst: (message: Message) => boolean) {}
+
+  get onError() { return this.inner.onError; }
+  get onClose() { return this.inner.onClose; }
+  get onPartialMessage() { return this.inner.onPartialMessage; }
+
+  listen(callback: DataCallback): Disposable {
+    return this.inner.listen(message => {
+      if (this.first) {
+        this.first = false;
+        if (!this.acceptFirst(message)) {
+          return;
+        }
+      }
+      callback(message);
+    });
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+/** Compares secrets in constant time; hashing first makes the lengths equal. */
+export function secretsMatch(presented: string, expected: string): boolean {
+  if (!expected) {
+    return false;
+  }
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function brokerResponseError(reason: BrokerErrorReason, message: string): ResponseError<{ reason: BrokerErrorReason }> {
+  return new ResponseError(BrokerErrorCode[reason], message, { reason });
+}
+
+function toResponseError(error: unknown): ResponseError<unknown> {
+  if (error instanceof ResponseError) {
+    return error;
+  }
+  if (isBrokerError(error)) {
+    return brokerResponseError(error.reason, error.message);
+  }
+  return brokerResponseError('TokenUnavailable', 'The broker failed to get a token. Run "Entra MCP: Show Log" for details.');
+}
+
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, token: CancellationToken): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let cancelled: Disposable | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(brokerResponseError('Timeout', `No token within ${Math.round(timeoutMs / 1000)} s (was a sign-in left open?). Try again.`)), timeoutMs);
+    cancelled = token.onCancellationRequested(() => reject(brokerResponseError('Timeout', 'The request was cancelled.')));
+  });
+  try {
+    return await Promise.race([work, bound]);
+  } finally {
+    clearTimeout(timer);
+    cancelled?.dispose();
+  }
+}
+
+const nullLogger = { error: () => {}, warn: () => {}, info: () => {}, log: () => {} };

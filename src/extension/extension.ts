@@ -1,0 +1,70 @@
+/**
+ * Activation only wires: the log and audit trail, the token service on VS Code's Microsoft
+ * sign-in, the broker, the MCP server definition provider, commands and the status bar.
+ */
+import * as vscode from 'vscode';
+import { allowedScopesFor } from '../shared/toolCatalogue';
+import { createAudit } from './audit';
+import { TokenCache } from './auth/tokenCache';
+import { TokenService } from './auth/tokenService';
+import { BrokerServer } from './broker/brokerServer';
+import { ScopeAllowList } from '../shared/scopes';
+import { registerCommands } from './commands';
+import { confirmSignIn } from './confirmSignIn';
+import { EntraMcpServerProvider, PROVIDER_ID } from './mcp/serverDefinitionProvider';
+import { affectsServerDefinition, affectsTokens, readSettings } from './settings';
+import { createStatusBarItem } from './statusBar';
+
+/** How long the broker outlives its last server, so a quick restart reuses it. */
+const BROKER_IDLE_GRACE_MS = 30_000;
+
+let stopBroker: (() => Promise<void>) | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const version = String(context.extension.packageJSON.version);
+  const log = vscode.window.createOutputChannel('Entra MCP', { log: true });
+  const audit = createAudit(log);
+  const tokens = new TokenService({
+    getSession: (providerId, scopes, options) => vscode.authentication.getSession(providerId, scopes as readonly string[] | vscode.AuthenticationWwwAuthenticateRequest, options),
+    cache: new TokenCache(context.secrets, detail => log.warn(detail)),
+    state: context.globalState,
+    settings: readSettings,
+    confirmSignIn,
+    audit,
+  });
+  let idleTimer: NodeJS.Timeout | undefined;
+  const broker = new BrokerServer({
+    extensionVersion: version,
+    audit,
+    handlers: {
+      getToken: params => tokens.getToken(params),
+      status: () => tokens.status(),
+      disallowedScopes: (tool, scopes) => new ScopeAllowList(allowedScopesFor(tool, readSettings().additionalScopes)).disallowed(scopes),
+    },
+    onIdle: () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => { if (broker.connectionCount === 0) { void broker.stop(); } }, BROKER_IDLE_GRACE_MS);
+    },
+  });
+  stopBroker = () => { clearTimeout(idleTimer); return broker.stop(); };
+  const provider = new EntraMcpServerProvider(context.asAbsolutePath('dist/server.js'), version, broker, log);
+
+  context.subscriptions.push(
+    log,
+    provider,
+    vscode.lm.registerMcpServerDefinitionProvider(PROVIDER_ID, provider),
+    ...registerCommands(tokens, broker, log),
+    createStatusBarItem(tokens),
+    vscode.workspace.onDidChangeConfiguration(event => {
+      if (affectsTokens(event)) { void tokens.clearCache('tenant, client id or cloud changed'); }
+      if (affectsServerDefinition(event)) { provider.refresh(); }
+    }),
+    { dispose: () => void stopBroker?.() },
+  );
+  log.info(`Entra MCP Broker ${version} activated (${readSettings().cloud.label}).`);
+}
+
+export async function deactivate(): Promise<void> {
+  await stopBroker?.();
+  stopBroker = undefined;
+}

@@ -1,0 +1,165 @@
+/**
+ * The server's side of the broker protocol: one connection to the extension host, opened with
+ * the per-launch secret, re-opened when it drops. If the broker stays gone (VS Code reloaded,
+ * the extension was disabled) requests fail fast with a message saying so.
+ */
+import * as net from 'node:net';
+import {
+  MessageConnection, RequestType, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection,
+} from 'vscode-jsonrpc/node';
+import {
+  BrokerErrorReason, GetTokenRequest, GetTokenResult, HelloRequest, PROTOCOL_VERSION, StatusRequest, StatusResult,
+} from '../shared/protocol';
+import { ToolError, ToolErrorCode } from './toolError';
+
+/** What tools need from the broker; tests pass a fake. */
+export interface TokenSource {
+  getToken(tool: string, scopes: readonly string[], wwwAuthenticate?: string): Promise<GetTokenResult>;
+  status(tool: string): Promise<StatusResult>;
+}
+
+export interface BrokerClientOptions {
+  readonly path: string;
+  readonly secret: string;
+  readonly clientVersion: string;
+  /** Attempts to (re)connect before a request gives up. */
+  readonly connectAttempts?: number;
+  /** Delay before the first retry; doubles each time. */
+  readonly retryDelayMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+export const BROKER_UNAVAILABLE_MESSAGE =
+  'The Entra MCP Broker extension is not reachable: VS Code may have reloaded, or the extension was disabled. ' +
+  'Restart the "Entra MCP" server (Command Palette: "MCP: List Servers"), or reload the VS Code window.';
+
+const KNOWN_REASONS: readonly BrokerErrorReason[] = ['NotSignedIn', 'ScopeNotAllowed', 'TokenUnavailable', 'Timeout', 'InvalidParams'];
+
+export class BrokerClient implements TokenSource {
+  private connection: Promise<MessageConnection> | undefined;
+
+  constructor(private readonly options: BrokerClientOptions) {}
+
+  getToken(tool: string, scopes: readonly string[], wwwAuthenticate?: string): Promise<GetTokenResult> {
+    return this.request(GetTokenRequest, { tool, scopes: [...scopes], ...(wwwAuthenticate ? { wwwAuthenticate } : {}) });
+  }
+
+  status(tool: string): Promise<StatusResult> {
+    return this.request(StatusRequest, { tool });
+  }
+
+  /** Connects ahead of the first request, so the broker knows this server is alive. */
+  async warmUp(): Promise<boolean> {
+    try {
+      await this.connected();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  dispose(): void {
+    void this.connection?.then(connection => connection.dispose(), () => undefined);
+    this.connection = undefined;
+  }
+
+  private async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    const attempts = this.options.connectAttempts ?? 4;
+    let delay = this.options.retryDelayMs ?? 150;
+    for (let attempt = 1; ; attempt++) {
+      let connection: MessageConnection;
+      try {
+        connection = await this.connected();
+      } catch {
+        if (attempt >= attempts) {
+          throw new ToolError('BrokerUnavailable', BROKER_UNAVAILABLE_MESSAGE);
+        }
+        await sleep(delay);
+        delay *= 2;
+        continue;
+      }
+      try {
+        return await connection.sendRequest(type, params);
+      } catch (error) {
+        if (error instanceof ResponseError) {
+          throw toToolError(error);
+        }
+        // The connection dropped mid-request; token requests are safe to repeat.
+        this.connection = undefined;
+        if (attempt >= attempts) {
+          throw new ToolError('BrokerUnavailable', BROKER_UNAVAILABLE_MESSAGE);
+        }
+      }
+    }
+  }
+
+  private connected(): Promise<MessageConnection> {
+    if (!this.connection) {
+      const pending = this.open();
+      this.connection = pending;
+      pending.catch(() => {
+        if (this.connection === pending) { this.connection = undefined; }
+      });
+    }
+    return this.connection;
+  }
+
+  private async open(): Promise<MessageConnection> {
+    const socket = await connectSocket(this.options.path, this.options.connectTimeoutMs ?? 2_000);
+    const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), silentLogger);
+    const forget = () => {
+      socket.destroy();
+      if (this.connection) {
+        void this.connection.then(current => {
+          if (current === connection) { this.connection = undefined; }
+        }, () => undefined);
+      }
+    };
+    connection.onClose(forget);
+    connection.onError(forget);
+    socket.on('close', forget);
+    connection.listen();
+    try {
+      await connection.sendRequest(HelloRequest, {
+        secret: this.options.secret,
+        protocolVersion: PROTOCOL_VERSION,
+        client: { name: 'entra-mcp-server', version: this.options.clientVersion, pid: process.pid },
+      });
+    } catch (error) {
+      connection.dispose();
+      socket.destroy();
+      throw error;
+    }
+    return connection;
+  }
+}
+
+function connectSocket(path: string, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('broker connect timeout'));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', error => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+function toToolError(error: ResponseError<unknown>): ToolError {
+  const reason = (error.data as { reason?: string } | undefined)?.reason;
+  const code: ToolErrorCode = KNOWN_REASONS.includes(reason as BrokerErrorReason) ? reason as ToolErrorCode : 'TokenUnavailable';
+  return new ToolError(code, error.message);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+const silentLogger = { error: () => {}, warn: () => {}, info: () => {}, log: () => {} };

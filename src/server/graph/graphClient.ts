@@ -1,0 +1,78 @@
+/**
+ * Microsoft Graph access for one tool call: a `@microsoft/microsoft-graph-client` whose auth
+ * provider asks the broker for that tool's scopes on every request, with bounded retries that
+ * honour `Retry-After`. A token is attached only over https to the configured Graph host.
+ */
+import {
+  AuthenticationHandler, AuthenticationProvider, Client, HTTPMessageHandler, RedirectHandler, RetryHandler,
+  RetryHandlerOptions, TelemetryHandler,
+} from '@microsoft/microsoft-graph-client';
+import { hostnameOf } from '../../shared/endpoints';
+import { TokenSource } from '../brokerClient';
+
+export interface RetryPolicy {
+  /** Base delay in seconds between retries without `Retry-After`. */
+  readonly delaySeconds: number;
+  readonly maxRetries: number;
+  /** A `Retry-After` longer than this ends the call with an error instead of waiting. */
+  readonly maxRetryAfterSeconds: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { delaySeconds: 1, maxRetries: 3, maxRetryAfterSeconds: 30 };
+
+/** A Graph request that takes longer than this is abandoned. */
+export const GRAPH_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface GraphAccess {
+  readonly endpoint: string;
+  readonly tokens: TokenSource;
+  readonly retry?: RetryPolicy;
+}
+
+/** A Graph client that authenticates as `tool` with exactly `scopes`. */
+export function createGraphClient(access: GraphAccess, tool: string, scopes: readonly string[]): Client {
+  const authProvider: AuthenticationProvider = {
+    getAccessToken: async () => (await access.tokens.getToken(tool, scopes)).accessToken,
+  };
+  const policy = access.retry ?? DEFAULT_RETRY_POLICY;
+  return Client.initWithMiddleware({
+    baseUrl: access.endpoint,
+    defaultVersion: 'v1.0',
+    // Without this the client would send no token to a sovereign, proxy or test endpoint.
+    customHosts: new Set([hostnameOf(access.endpoint)]),
+    middleware: [
+      new AuthenticationHandler(authProvider),
+      new RetryHandler(new RetryHandlerOptions(policy.delaySeconds, policy.maxRetries, boundedRetry(policy))),
+      new RedirectHandler(),
+      new TelemetryHandler(),
+      new HTTPMessageHandler(),
+    ],
+  });
+}
+
+/** Retry unless the server asks us to wait longer than the policy allows. */
+function boundedRetry(policy: RetryPolicy) {
+  return (_delay: number, _attempt: number, _request: unknown, _options: unknown, response: Response): boolean => {
+    const retryAfter = retryAfterSeconds(response.headers.get('Retry-After'));
+    return retryAfter === undefined || retryAfter <= policy.maxRetryAfterSeconds;
+  };
+}
+
+/** `Retry-After` as seconds: either delta-seconds or an HTTP date. */
+export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') {
+    return undefined;
+  }
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) {
+    return Math.max(0, seconds);
+  }
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** The signal for one Graph request: the caller's cancellation or our timeout, whichever first. */
+export function requestSignal(callerSignal: AbortSignal | undefined, timeoutMs = GRAPH_REQUEST_TIMEOUT_MS): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+}

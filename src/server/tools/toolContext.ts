@@ -1,0 +1,38 @@
+import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { TokenSource } from '../brokerClient';
+import { GraphAccess } from '../graph/graphClient';
+import { ToolError, isToolError } from '../toolError';
+
+/** What every tool is given: the broker, and Graph/ARM access built on it. */
+export interface ToolDeps {
+  readonly tokens: TokenSource;
+  readonly graph: GraphAccess;
+  readonly armEndpoint: string;
+}
+
+/** A successful result: the structured value, and the same as JSON text for clients without structured output. */
+export function toolSuccess<T extends Record<string, unknown>>(structured: T): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+}
+
+/** A failed result the model can relay: the message says what the user can do. */
+export function toolFailure(error: unknown): CallToolResult {
+  const message = isToolError(error)
+    ? error.message
+    : 'The tool failed unexpectedly. Run "Entra MCP: Show Log" in VS Code and report what it shows.';
+  return { isError: true, content: [{ type: 'text', text: message }] };
+}
+
+/** Runs a tool body and turns any error into an `isError` result. */
+export async function runTool(body: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!isToolError(error)) {
+      process.stderr.write(`[entra-mcp] unexpected tool failure: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    }
+    return toolFailure(error);
+  }
+}
+
+export { ToolError };

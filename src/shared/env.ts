@@ -1,0 +1,11 @@
+/** Environment variables the extension passes to the MCP server (and a developer sets by hand). */
+export const ENV = {
+  /** Unix socket path or Windows named pipe of the broker. */
+  broker: 'ENTRA_MCP_BROKER',
+  /** Per-launch random secret (hex, ≥ 32 bytes) the server presents in its handshake. */
+  brokerSecret: 'ENTRA_MCP_BROKER_SECRET',
+  /** Microsoft Graph base URL, e.g. https://graph.microsoft.com. */
+  graphEndpoint: 'ENTRA_MCP_GRAPH_ENDPOINT',
+  /** Azure Resource Manager base URL, e.g. https://management.azure.com. */
+  armEndpoint: 'ENTRA_MCP_ARM_ENDPOINT',
+} as const;

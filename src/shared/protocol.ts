@@ -1,0 +1,96 @@
+/**
+ * The broker protocol: JSON-RPC 2.0 over a local socket, framed by vscode-jsonrpc
+ * (`Content-Length` headers). The extension host listens; the MCP server connects.
+ * Documented for people in docs/broker-protocol.md; keep the two in step.
+ */
+import { RequestType } from 'vscode-jsonrpc';
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Limits the broker enforces on every connection. */
+export const BROKER_LIMITS = {
+  /** Largest frame (headers + body) accepted; a token request is a few hundred bytes. */
+  maxFrameBytes: 64 * 1024,
+  /** Concurrent connections; one MCP server uses one. */
+  maxConnections: 16,
+  /** Time a new connection has to complete its handshake. */
+  handshakeTimeoutMs: 5_000,
+  /** Longest a token request may take, including an interactive sign-in the user must finish. */
+  requestTimeoutMs: 5 * 60_000,
+  /** Requests in flight on one connection. */
+  maxPendingRequests: 64,
+  maxScopesPerRequest: 20,
+  maxClaimsLength: 16 * 1024,
+} as const;
+
+const toolName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a snake_case tool name');
+
+// ── broker/hello: server → extension, the first message of every connection ──
+export const HelloParamsSchema = z.object({
+  /** The per-launch secret from ENTRA_MCP_BROKER_SECRET. */
+  secret: z.string().min(1).max(512),
+  protocolVersion: z.number().int(),
+  client: z.object({ name: z.string().max(100), version: z.string().max(50), pid: z.number().int() }),
+}).strict();
+export type HelloParams = z.infer<typeof HelloParamsSchema>;
+export interface HelloResult {
+  protocolVersion: number;
+  extensionVersion: string;
+}
+export const HelloRequest = new RequestType<HelloParams, HelloResult, void>('broker/hello');
+
+// ── broker/getToken: server → extension, an access token for one tool call ──
+export const GetTokenParamsSchema = z.object({
+  /** The tool the token is for: audited, and its catalogue entry bounds the scopes. */
+  tool: toolName,
+  scopes: z.array(z.string().min(1).max(256)).min(1).max(BROKER_LIMITS.maxScopesPerRequest),
+  /** A claims challenge from a `WWW-Authenticate: … insufficient_claims` response, raw header value. */
+  wwwAuthenticate: z.string().max(BROKER_LIMITS.maxClaimsLength).optional(),
+}).strict();
+export type GetTokenParams = z.infer<typeof GetTokenParamsSchema>;
+export interface GetTokenResult {
+  accessToken: string;
+  /** Expiry, milliseconds since the epoch. */
+  expiresOn: number;
+  /** The signed-in account's label (usually the UPN). */
+  account: string;
+  /** Directory (tenant) id the token was issued by. */
+  tenantId: string;
+}
+export const GetTokenRequest = new RequestType<GetTokenParams, GetTokenResult, void>('broker/getToken');
+
+// ── broker/status: server → extension, who is signed in (no token) ──
+export const StatusParamsSchema = z.object({ tool: toolName }).strict();
+export type StatusParams = z.infer<typeof StatusParamsSchema>;
+export interface StatusResult {
+  signedIn: boolean;
+  account?: string;
+  tenantId?: string;
+  /** The configured tenant (id, domain, `organizations` or `common`). */
+  tenant: string;
+  cloud: string;
+  /** Scopes of tokens this extension currently holds for the account. */
+  grantedScopes: string[];
+}
+export const StatusRequest = new RequestType<StatusParams, StatusResult, void>('broker/status');
+
+/**
+ * Error codes in JSON-RPC error responses. `data.reason` repeats the name so the server can
+ * branch on it; the message is written for the person reading the tool result.
+ */
+export const BrokerErrorCode = {
+  NotSignedIn: -32001,
+  ScopeNotAllowed: -32002,
+  TokenUnavailable: -32003,
+  Timeout: -32004,
+  InvalidParams: -32602,
+} as const;
+export type BrokerErrorReason = keyof typeof BrokerErrorCode;
+
+export interface BrokerErrorData {
+  reason: BrokerErrorReason;
+}
+
+/** What a user does to sign in; repeated in every not-signed-in error. */
+export const SIGN_IN_HINT = 'Run "Entra MCP: Sign In" from the Command Palette, then try again.';

@@ -1,0 +1,54 @@
+/**
+ * The catalogue of the server's tools and the delegated scopes each may ask the broker for.
+ * Both sides import it: the server takes each tool's scopes from here, and the broker derives
+ * its scope allow-list from it, so a tool cannot obtain a token the catalogue does not declare.
+ */
+export interface ToolScopeDeclaration {
+  /** Tool name as MCP lists it (VS Code shows it as `mcp_entra_<name>`). */
+  readonly name: string;
+  /** Scopes the tool asks for by default. */
+  readonly scopes: readonly string[];
+  /** Further scopes the tool may ask for when its arguments need them (read-only ones only). */
+  readonly optionalScopes?: readonly string[];
+  /** False for tools that change data: they are listed only when the user allows writes. */
+  readonly readOnly: boolean;
+}
+
+/** Read-only Graph scopes `graph_get` may request when the path needs more than `User.Read`. */
+export const GRAPH_GET_READ_SCOPES = [
+  'User.ReadBasic.All', 'People.Read', 'Calendars.Read', 'Mail.Read', 'MailboxSettings.Read',
+  'Files.Read', 'Files.Read.All', 'Sites.Read.All', 'Tasks.Read', 'Contacts.Read',
+  'GroupMember.Read.All', 'Team.ReadBasic.All', 'Channel.ReadBasic.All', 'Chat.Read',
+  'ChannelMessage.Read.All', 'Presence.Read', 'Notes.Read',
+] as const;
+
+export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
+  { name: 'get_my_profile', scopes: ['User.Read'], readOnly: true },
+  { name: 'auth_status', scopes: [], readOnly: true },
+  { name: 'graph_get', scopes: ['User.Read'], optionalScopes: GRAPH_GET_READ_SCOPES, readOnly: true },
+];
+
+export function toolDeclaration(name: string): ToolScopeDeclaration {
+  const declaration = TOOL_CATALOGUE.find(tool => tool.name === name);
+  if (!declaration) {
+    throw new Error(`Tool "${name}" is not in the catalogue.`);
+  }
+  return declaration;
+}
+
+/** Every scope any catalogued tool may request: the base of the broker's allow-list. */
+export function catalogueScopes(): string[] {
+  return TOOL_CATALOGUE.flatMap(tool => [...tool.scopes, ...(tool.optionalScopes ?? [])]);
+}
+
+/**
+ * The scopes a tool may obtain: its own declaration plus the scopes the user added explicitly
+ * (entraMcp.additionalScopes). An unknown tool may obtain nothing.
+ */
+export function allowedScopesFor(tool: string, additionalScopes: readonly string[]): string[] {
+  const declaration = TOOL_CATALOGUE.find(entry => entry.name === tool);
+  if (!declaration) {
+    return [];
+  }
+  return [...declaration.scopes, ...(declaration.optionalScopes ?? []), ...additionalScopes];
+}
