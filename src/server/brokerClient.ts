@@ -37,6 +37,7 @@ const KNOWN_REASONS: readonly BrokerErrorReason[] = ['NotSignedIn', 'ScopeNotAll
 
 export class BrokerClient implements TokenSource {
   private connection: Promise<MessageConnection> | undefined;
+  private socket: net.Socket | undefined;
 
   constructor(private readonly options: BrokerClientOptions) {}
 
@@ -61,6 +62,7 @@ export class BrokerClient implements TokenSource {
   dispose(): void {
     void this.connection?.then(connection => connection.dispose(), () => undefined);
     this.connection = undefined;
+    this.socket?.destroy();
   }
 
   private async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
@@ -106,6 +108,7 @@ export class BrokerClient implements TokenSource {
 
   private async open(): Promise<MessageConnection> {
     const socket = await connectSocket(this.options.path, this.options.connectTimeoutMs ?? 2_000);
+    this.socket = socket;
     const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), silentLogger);
     const forget = () => {
       socket.destroy();

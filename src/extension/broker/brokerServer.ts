@@ -27,11 +27,13 @@ export interface BrokerHandlers {
   disallowedScopes(tool: string, scopes: readonly string[]): string[];
 }
 
+export type Limits = { -readonly [K in keyof typeof BROKER_LIMITS]: number };
+
 export interface BrokerServerOptions {
   readonly handlers: BrokerHandlers;
   readonly audit: Audit;
   readonly extensionVersion: string;
-  readonly limits?: Partial<typeof BROKER_LIMITS>;
+  readonly limits?: Partial<Limits>;
   /** Called when the last connection closes (the last server exited). */
   readonly onIdle?: () => void;
   readonly createEndpoint?: () => BrokerEndpoint;
@@ -42,7 +44,6 @@ export interface BrokerAddress {
   readonly secret: string;
 }
 
-type Limits = { -readonly [K in keyof typeof BROKER_LIMITS]: number };
 
 export class BrokerServer {
   private server: net.Server | undefined;
@@ -71,11 +72,10 @@ export class BrokerServer {
     const endpoint = (this.options.createEndpoint ?? createBrokerEndpoint)();
     const secret = randomBytes(32).toString('hex');
     const server = net.createServer(socket => this.accept(socket));
-    server.maxConnections = this.limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      // Sockets are created with the umask; a 0077 umask during listen makes this one 0600.
-      const previousUmask = process.platform === 'win32' ? undefined : process.umask(0o077);
+      // A socket's mode comes from the umask: 0177 during listen makes it 0600.
+      const previousUmask = process.platform === 'win32' ? undefined : process.umask(0o177);
       server.listen(endpoint.path, () => {
         server.off('error', reject);
         resolve();

@@ -1,0 +1,27 @@
+// Lint rules the house style asks for; types are checked by tsc.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', '.vscode-test/**', 'node_modules/**', 'bench/peers/**'] },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.base],
+    languageOptions: { parserOptions: { project: './tsconfig.json' } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      eqeqeq: 'error',
+      curly: 'error',
+    },
+  },
+  {
+    // Only the extension may import the VS Code API: the server and the shared contract run in plain node.
+    files: ['src/server/**/*.ts', 'src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension may import vscode.' }] }],
+    },
+  },
+  {
+    files: ['**/*.mjs'],
+    rules: { eqeqeq: 'error', curly: 'error' },
+  },
+);

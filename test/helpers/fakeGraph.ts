@@ -1,0 +1,126 @@
+/**
+ * A local HTTPS fake of Microsoft Graph for tests. It checks the bearer token the way the
+ * tests need (issuer, expiry, scope), records every request, and can be scripted to throttle
+ * or fail. Payloads follow the shapes in the Graph documentation's examples.
+ */
+import { readFileSync } from 'node:fs';
+import * as https from 'node:https';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { FAKE_ISSUER, readFakeToken } from './tokens';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  authorization: string | undefined;
+}
+
+export interface ScriptedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+type Route = (request: RecordedRequest, claims: Record<string, unknown>) => ScriptedResponse;
+
+const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
+
+export function fakeUser(claims: Record<string, unknown>) {
+  return {
+    '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
+    id: String(claims.oid ?? '87d349ed-44d7-43e1-9a83-5f2406dee5bd'),
+    displayName: String(claims.name ?? 'Megan Bowen'),
+    userPrincipalName: String(claims.upn ?? 'MeganB@contoso.com'),
+    mail: String(claims.upn ?? 'MeganB@contoso.com'),
+    jobTitle: 'Auditor',
+    department: 'Finance',
+    officeLocation: '12/1110',
+    businessPhones: ['+1 412 555 0109'],
+    mobilePhone: null,
+    preferredLanguage: 'en-US',
+  };
+}
+
+export class FakeGraph {
+  readonly requests: RecordedRequest[] = [];
+  private readonly scripted: ScriptedResponse[] = [];
+  private readonly routes = new Map<string, Route>();
+  private server: https.Server | undefined;
+
+  constructor() {
+    this.routes.set('GET /v1.0/me', (_request, claims) => ({ status: 200, body: fakeUser(claims) }));
+    this.routes.set('GET /beta/me', (_request, claims) => ({ status: 200, body: fakeUser(claims) }));
+    this.routes.set('GET /v1.0/me/messages', () => ({
+      status: 200,
+      body: {
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users(\'me\')/messages',
+        '@odata.nextLink': 'https://graph.microsoft.com/v1.0/me/messages?$skip=2',
+        value: [
+          { '@odata.etag': 'W/"1"', id: 'AAMkAGVmMDEz', subject: 'Quarterly review', isRead: false },
+          { '@odata.etag': 'W/"2"', id: 'AAMkAGVmMDE0', subject: 'Lunch?', isRead: true },
+        ],
+      },
+    }));
+  }
+
+  /** Responses served, in order, before the routes answer again. */
+  script(...responses: ScriptedResponse[]): void {
+    this.scripted.push(...responses);
+  }
+
+  route(key: string, route: Route): void {
+    this.routes.set(key, route);
+  }
+
+  get endpoint(): string {
+    const address = this.server?.address() as AddressInfo | undefined;
+    if (!address) { throw new Error('fake Graph not started'); }
+    return `https://127.0.0.1:${address.port}`;
+  }
+
+  async start(): Promise<string> {
+    this.server = https.createServer({
+      key: readFileSync(join(TLS_DIR, 'localhost-key.pem')),
+      cert: readFileSync(join(TLS_DIR, 'localhost.pem')),
+    }, (req, res) => this.handle(req, res));
+    await new Promise<void>(resolve => this.server!.listen(0, '127.0.0.1', resolve));
+    return this.endpoint;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization };
+    this.requests.push(request);
+    const reply = this.scripted.shift() ?? this.answer(request);
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+    res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+  }
+
+  private answer(request: RecordedRequest): ScriptedResponse {
+    const claims = this.authenticate(request.authorization);
+    if (!claims) {
+      return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
+    }
+    const route = this.routes.get(`${request.method} ${request.path}`);
+    return route ? route(request, claims) : graphError(404, 'Request_ResourceNotFound', `Resource '${request.path}' does not exist.`);
+  }
+
+  private authenticate(authorization: string | undefined): Record<string, unknown> | undefined {
+    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    const claims = token ? readFakeToken(token) : undefined;
+    if (!claims || claims.iss !== FAKE_ISSUER || typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) {
+      return undefined;
+    }
+    return claims as Record<string, unknown>;
+  }
+}
+
+export function graphError(status: number, code: string, message: string, headers?: Record<string, string>): ScriptedResponse {
+  return { status, headers, body: { error: { code, message, innerError: { 'request-id': 'b5f1a1b0-0000-4000-8000-000000000000', date: '2026-11-23T12:00:00' } } } };
+}

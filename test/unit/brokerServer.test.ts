@@ -1,0 +1,174 @@
+import * as assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { secretsMatch } from '../../src/extension/broker/brokerServer';
+import { createBrokerEndpoint } from '../../src/extension/broker/socketPath';
+import { BrokerClient } from '../../src/server/brokerClient';
+import { isToolError } from '../../src/server/toolError';
+import { Harness, exchange, frame, hello, parseFrames, startBroker, tokenRequest } from '../helpers/brokerHarness';
+
+describe('broker protocol', () => {
+  let harness: Harness;
+  afterEach(async () => { await harness?.broker.stop(); });
+
+  it('answers a token request after a valid handshake', async () => {
+    harness = await startBroker();
+    const { received } = await exchange(harness.path, [frame(hello(harness.secret)), frame(tokenRequest(2))], 500);
+    const messages = parseFrames(received);
+    assert.equal(messages.length, 2);
+    assert.deepEqual((messages[0].result as { protocolVersion: number }).protocolVersion, 1);
+    const token = messages[1].result as { accessToken: string; account: string };
+    assert.equal(token.accessToken, harness.issued[0]);
+    assert.equal(token.account, 'MeganB@contoso.com');
+  });
+
+  it('closes a connection presenting a wrong secret without answering, and audits it', async () => {
+    harness = await startBroker();
+    const { received, closed } = await exchange(harness.path, [frame(hello('0'.repeat(64))), frame(tokenRequest(2))]);
+    assert.equal(received, '');
+    assert.equal(closed, true);
+    assert.equal(harness.tokenRequests.length, 0);
+    assert.ok(harness.audit.some(event => event.event === 'connection' && event.outcome === 'refused' && event.detail === 'wrong secret'));
+  });
+
+  it('refuses a secret from an earlier launch', async () => {
+    harness = await startBroker();
+    const oldSecret = harness.secret;
+    await harness.broker.stop();
+    const restarted = await harness.broker.start();
+    assert.notEqual(restarted.secret, oldSecret);
+    const { received, closed } = await exchange(restarted.path, [frame(hello(oldSecret)), frame(tokenRequest(2))]);
+    assert.equal(received, '');
+    assert.equal(closed, true);
+  });
+
+  it('closes a connection whose first message is not the handshake', async () => {
+    harness = await startBroker();
+    const { received, closed } = await exchange(harness.path, [frame(tokenRequest(1)), frame(hello(harness.secret, 2))]);
+    assert.equal(received, '');
+    assert.equal(closed, true);
+    assert.equal(harness.tokenRequests.length, 0);
+    assert.ok(harness.audit.some(event => event.detail === 'first message was not a handshake'));
+  });
+
+  it('closes on a frame larger than the limit before reading it', async () => {
+    harness = await startBroker();
+    const announced = Buffer.from('Content-Length: 10000000\r\n\r\n{"jsonrpc":"2.0"', 'ascii');
+    const { received, closed } = await exchange(harness.path, announced);
+    assert.equal(received, '');
+    assert.equal(closed, true);
+    assert.ok(harness.audit.some(event => /exceeds/.test(event.detail ?? '')));
+  });
+
+  it('closes on oversized data even after a valid handshake', async () => {
+    harness = await startBroker({ limits: { maxFrameBytes: 4096 } });
+    const big = tokenRequest(2, 'get_my_profile', ['x'.repeat(5000)]);
+    const { received, closed } = await exchange(harness.path, [frame(hello(harness.secret)), frame(big)], 1500, 100);
+    assert.equal(parseFrames(received).length, 1, 'only the handshake is answered');
+    assert.equal(closed, true);
+  });
+
+  it('closes on malformed JSON and on a frame without Content-Length', async () => {
+    harness = await startBroker();
+    const malformed = await exchange(harness.path, [frame(hello(harness.secret)), frame('{"jsonrpc": "2.0", "id": 2, "method": ')], 1500, 100);
+    assert.equal(parseFrames(malformed.received).length, 1);
+    assert.equal(malformed.closed, true);
+    const headerless = await exchange(harness.path, Buffer.from('Content-Type: text/plain\r\n\r\nhello'));
+    assert.equal(headerless.received, '');
+    assert.equal(headerless.closed, true);
+  });
+
+  it('closes a connection that never completes its handshake', async () => {
+    harness = await startBroker({ limits: { handshakeTimeoutMs: 200 } });
+    const { closed, received } = await exchange(harness.path, Buffer.from('Content-Length: 50\r\n\r\n{"jsonrpc"'), 2000);
+    assert.equal(received, '');
+    assert.equal(closed, true);
+  });
+
+  it('refuses a scope outside the tool\'s allow-list and audits it', async () => {
+    harness = await startBroker();
+    const { received } = await exchange(harness.path, [frame(hello(harness.secret)), frame(tokenRequest(2, 'get_my_profile', ['Mail.Send']))], 500);
+    const error = parseFrames(received)[1].error as { code: number; message: string; data: { reason: string } };
+    assert.equal(error.data.reason, 'ScopeNotAllowed');
+    assert.match(error.message, /Mail\.Send/);
+    assert.match(error.message, /entraMcp\.additionalScopes/);
+    assert.equal(harness.tokenRequests.length, 0);
+    assert.ok(harness.audit.some(event => event.event === 'token' && event.outcome === 'refused' && event.tool === 'get_my_profile'));
+  });
+
+  it('rejects invalid parameters with a clear error', async () => {
+    harness = await startBroker();
+    const bad = { jsonrpc: '2.0', id: 2, method: 'broker/getToken', params: { tool: 'Bad Tool!', scopes: [] } };
+    const { received } = await exchange(harness.path, [frame(hello(harness.secret)), frame(bad)], 500);
+    const error = parseFrames(received)[1].error as { data: { reason: string } };
+    assert.equal(error.data.reason, 'InvalidParams');
+  });
+
+  it('bounds the number of connections', async () => {
+    harness = await startBroker({ limits: { maxConnections: 2 } });
+    const client = (n: number) => new BrokerClient({ path: harness.path, secret: harness.secret, clientVersion: String(n), connectAttempts: 1 });
+    const first = client(1);
+    const second = client(2);
+    assert.ok(await first.warmUp());
+    assert.ok(await second.warmUp());
+    const third = await exchange(harness.path, frame(hello(harness.secret)), 500);
+    assert.equal(third.received, '');
+    assert.equal(third.closed, true);
+    assert.ok(harness.audit.some(event => event.detail === 'too many connections'));
+    first.dispose();
+    second.dispose();
+  });
+
+  it('bounds the time of a request', async () => {
+    harness = await startBroker({ limits: { requestTimeoutMs: 100 }, handlers: { getToken: () => new Promise(() => undefined) } });
+    const client = new BrokerClient({ path: harness.path, secret: harness.secret, clientVersion: '1' });
+    await assert.rejects(client.getToken('get_my_profile', ['User.Read']), (error: unknown) => isToolError(error) && error.code === 'Timeout');
+    client.dispose();
+  });
+
+  it('keeps serving a valid client while bad connections are refused', async () => {
+    harness = await startBroker();
+    const client = new BrokerClient({ path: harness.path, secret: harness.secret, clientVersion: '1' });
+    const bad = Array.from({ length: 10 }, (_, i) => exchange(harness.path, i % 2 ? frame(hello('nope')) : Buffer.from('garbage\r\n\r\n'), 500));
+    const good = Array.from({ length: 10 }, () => client.getToken('get_my_profile', ['User.Read']));
+    const [badResults, goodResults] = await Promise.all([Promise.all(bad), Promise.all(good)]);
+    assert.ok(badResults.every(result => result.received === ''));
+    assert.equal(goodResults.length, 10);
+    assert.ok(goodResults.every(result => result.accessToken.length > 0));
+    client.dispose();
+  });
+
+  it('reports idle when its last connection closes', async () => {
+    let idle = 0;
+    harness = await startBroker({ onIdle: () => idle++ });
+    const client = new BrokerClient({ path: harness.path, secret: harness.secret, clientVersion: '1' });
+    await client.warmUp();
+    client.dispose();
+    await new Promise(resolve => setTimeout(resolve, 100));
+    assert.equal(idle, 1);
+  });
+
+  it('creates the socket in a 0700 directory as a 0600 socket, and removes it on stop', async function () {
+    if (process.platform === 'win32') { this.skip(); }
+    harness = await startBroker();
+    assert.equal(statSync(dirname(harness.path)).mode & 0o777, 0o700);
+    assert.equal(statSync(harness.path).mode & 0o777, 0o600);
+    await harness.broker.stop();
+    assert.throws(() => statSync(dirname(harness.path)));
+  });
+
+  it('uses a random named pipe on Windows and keeps Unix socket paths under the OS limit', () => {
+    const pipe = createBrokerEndpoint('win32');
+    assert.match(pipe.path, /^\\\\\.\\pipe\\entra-mcp-[0-9a-f]{32}$/);
+    const endpoint = createBrokerEndpoint('linux', { XDG_RUNTIME_DIR: `/tmp/${'x'.repeat(150)}` });
+    assert.ok(endpoint.path.length <= 107);
+    endpoint.dispose();
+  });
+
+  it('compares secrets in constant time and never matches an empty expected secret', () => {
+    assert.ok(secretsMatch('abc', 'abc'));
+    assert.ok(!secretsMatch('abc', 'abd'));
+    assert.ok(!secretsMatch('abc', 'abcd'));
+    assert.ok(!secretsMatch('', ''));
+  });
+});

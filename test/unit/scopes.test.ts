@@ -1,0 +1,52 @@
+import * as assert from 'node:assert/strict';
+import { CLOUDS, cloudFromSovereignSetting, qualifyScopeForCloud } from '../../src/shared/clouds';
+import { ScopeAllowList, isWellFormedScope, normalizeScopes } from '../../src/shared/scopes';
+import { TOOL_CATALOGUE, allowedScopesFor, catalogueScopes } from '../../src/shared/toolCatalogue';
+
+describe('scope rules', () => {
+  it('normalizes scopes: trimmed, de-duplicated, sorted', () => {
+    assert.deepEqual(normalizeScopes([' User.Read', 'Mail.Read', 'User.Read', '']), ['Mail.Read', 'User.Read']);
+  });
+
+  it('refuses malformed scopes and VS Code pseudo-scopes', () => {
+    for (const scope of ['User.Read', 'https://management.azure.com/user_impersonation', 'offline_access']) {
+      assert.ok(isWellFormedScope(scope), scope);
+    }
+    for (const scope of ['', 'User Read', 'VSCODE_TENANT:contoso.com', 'VSCODE_CLIENT_ID:x', 'a"b', 'User.Read\r\n', 'x'.repeat(300)]) {
+      assert.ok(!isWellFormedScope(scope), JSON.stringify(scope));
+    }
+  });
+
+  it('allows a tool only its declared scopes plus the user\'s explicit additions', () => {
+    const profile = new ScopeAllowList(allowedScopesFor('get_my_profile', []));
+    assert.deepEqual(profile.disallowed(['User.Read']), []);
+    assert.deepEqual(profile.disallowed(['user.read']), [], 'Entra scope names are case-insensitive');
+    assert.deepEqual(profile.disallowed(['Mail.Send', 'User.Read']), ['Mail.Send']);
+    const withExtra = new ScopeAllowList(allowedScopesFor('get_my_profile', ['Sites.Read.All']));
+    assert.deepEqual(withExtra.disallowed(['Sites.Read.All']), []);
+  });
+
+  it('gives an unknown tool nothing', () => {
+    assert.deepEqual(allowedScopesFor('exfiltrate', []), []);
+    assert.deepEqual(new ScopeAllowList(allowedScopesFor('exfiltrate', [])).disallowed(['User.Read']), ['User.Read']);
+  });
+
+  it('declares no write scope for any read-only tool', () => {
+    for (const tool of TOOL_CATALOGUE.filter(entry => entry.readOnly)) {
+      for (const scope of [...tool.scopes, ...(tool.optionalScopes ?? [])]) {
+        assert.ok(!/ReadWrite|\.Send|Write/.test(scope), `${tool.name} declares ${scope}`);
+      }
+    }
+    assert.ok(catalogueScopes().includes('User.Read'));
+  });
+
+  it('maps VS Code\'s sovereign-cloud setting to provider and endpoints', () => {
+    assert.equal(cloudFromSovereignSetting(undefined).providerId, 'microsoft');
+    assert.equal(cloudFromSovereignSetting('USGovernment').graphEndpoint, 'https://graph.microsoft.us');
+    assert.equal(cloudFromSovereignSetting('ChinaCloud').armEndpoint, 'https://management.chinacloudapi.cn');
+    assert.equal(cloudFromSovereignSetting('custom').graphEndpoint, '');
+    assert.equal(qualifyScopeForCloud('User.Read', CLOUDS.AzureCloud), 'User.Read');
+    assert.equal(qualifyScopeForCloud('User.Read', CLOUDS.AzureChinaCloud), 'https://microsoftgraph.chinacloudapi.cn/User.Read');
+    assert.equal(qualifyScopeForCloud('offline_access', CLOUDS.AzureChinaCloud), 'offline_access');
+  });
+});

@@ -1,0 +1,179 @@
+import * as assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { notSignedInError } from '../../src/extension/auth/brokerError';
+import { BrokerClient } from '../../src/server/brokerClient';
+import { createServer } from '../../src/server/createServer';
+import { RetryPolicy } from '../../src/server/graph/graphClient';
+import { FakeGraph, graphError } from '../helpers/fakeGraph';
+import { Harness, startBroker } from '../helpers/brokerHarness';
+
+const FAST_RETRY: RetryPolicy = { delaySeconds: 0, maxRetries: 3, maxRetryAfterSeconds: 5 };
+
+describe('MCP tools against a fake Graph and a real broker', () => {
+  let graph: FakeGraph;
+  let harness: Harness;
+  let tokens: BrokerClient;
+  let client: Client;
+
+  async function connect(brokerPath = harness.path, secret = harness.secret): Promise<Client> {
+    tokens = new BrokerClient({ path: brokerPath, secret, clientVersion: 'test', connectAttempts: 2, retryDelayMs: 20 });
+    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens, retry: FAST_RETRY }, armEndpoint: 'https://management.azure.com' }, '1.2.3');
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    const mcpClient = new Client({ name: 'test-client', version: '1' });
+    await Promise.all([server.connect(serverTransport), mcpClient.connect(clientTransport)]);
+    return mcpClient;
+  }
+
+  async function call(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+    return await client.callTool({ name, arguments: args }) as CallToolResult;
+  }
+
+  function text(result: CallToolResult): string {
+    return result.content.map(part => (part.type === 'text' ? part.text : '')).join('\n');
+  }
+
+  beforeEach(async () => {
+    graph = new FakeGraph();
+    await graph.start();
+    harness = await startBroker();
+    client = await connect();
+  });
+
+  afterEach(async () => {
+    await client.close();
+    tokens.dispose();
+    await harness.broker.stop();
+    await graph.stop();
+  });
+
+  it('lists the tools with titles, schemas and read-only annotations', async () => {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'auth_status', 'graph_get']);
+    for (const tool of tools) {
+      assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
+      assert.equal(tool.annotations?.readOnlyHint, true, tool.name);
+      assert.equal(tool.annotations?.destructiveHint, false, tool.name);
+    }
+    const graphGet = tools.find(tool => tool.name === 'graph_get')!;
+    assert.deepEqual(graphGet.inputSchema.required, ['path']);
+  });
+
+  it('get_my_profile returns the user with the broker\'s token on the wire', async () => {
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, undefined, text(result));
+    const profile = result.structuredContent as Record<string, unknown>;
+    assert.equal(profile.displayName, 'Megan Bowen');
+    assert.equal(profile.userPrincipalName, 'MeganB@contoso.com');
+    assert.equal(graph.requests.length, 1);
+    const request = graph.requests[0];
+    assert.equal(request.method, 'GET');
+    assert.equal(request.path, '/v1.0/me');
+    assert.match(request.query.get('$select') ?? '', /displayName/);
+    assert.equal(request.authorization, `Bearer ${harness.issued[0]}`);
+    assert.deepEqual(harness.tokenRequests[0], { tool: 'get_my_profile', scopes: ['User.Read'] });
+    assert.ok(!text(result).includes(harness.issued[0]), 'the token never reaches the model');
+  });
+
+  it('retries 429 and 503 honouring Retry-After, then succeeds', async () => {
+    graph.script(graphError(429, 'TooManyRequests', 'Slow down', { 'Retry-After': '1' }), graphError(503, 'ServiceUnavailable', 'Busy'));
+    const started = Date.now();
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal(graph.requests.length, 3);
+    assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
+  });
+
+  it('gives up with a clear message when Graph asks to wait longer than the bound', async () => {
+    graph.script(graphError(429, 'TooManyRequests', 'Slow down', { 'Retry-After': '600' }));
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, true);
+    assert.match(text(result), /busy.*try again/i);
+    assert.equal(graph.requests.length, 1);
+  });
+
+  it('turns 403 into advice about consent and entraMcp.clientId', async () => {
+    graph.script(graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'));
+    const result = await call('graph_get', { path: '/me/messages', scopes: ['Mail.Read'] });
+    assert.equal(result.isError, true);
+    assert.match(text(result), /Mail\.Read/);
+    assert.match(text(result), /entraMcp\.clientId/);
+  });
+
+  it('graph_get reads a collection with select/filter/top and the requested read scope', async () => {
+    const result = await call('graph_get', { path: '/me/messages', select: ['id', 'subject'], filter: 'isRead eq false', top: 2, scopes: ['Mail.Read'] });
+    assert.equal(result.isError, undefined, text(result));
+    const shaped = result.structuredContent as { kind: string; items: Array<Record<string, unknown>>; hasMore: boolean };
+    assert.equal(shaped.kind, 'collection');
+    assert.equal(shaped.items[0].subject, 'Quarterly review');
+    assert.equal(shaped.hasMore, true);
+    const request = graph.requests[0];
+    assert.equal(request.query.get('$select'), 'id,subject');
+    assert.equal(request.query.get('$filter'), 'isRead eq false');
+    assert.equal(request.query.get('$top'), '2');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Mail.Read']);
+  });
+
+  it('graph_get uses the beta endpoint when asked', async () => {
+    const result = await call('graph_get', { path: '/me', version: 'beta' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal(graph.requests[0].path, '/beta/me');
+  });
+
+  for (const path of ['https://evil.example/steal', '/me/../../admin', '/me%2f..', '/me?$expand=x', '/me\r\nX: y', '//evil.example/x']) {
+    it(`graph_get refuses ${JSON.stringify(path)} and sends nothing`, async () => {
+      const result = await call('graph_get', { path });
+      assert.equal(result.isError, true);
+      assert.match(text(result), /refused|relative|query options|characters/i);
+      assert.equal(graph.requests.length, 0);
+      assert.equal(harness.tokenRequests.length, 0);
+    });
+  }
+
+  it('graph_get rejects scopes outside its read-only list in the schema', async () => {
+    const result = await call('graph_get', { path: '/me', scopes: ['Mail.Send'] });
+    assert.equal(result.isError, true);
+    assert.equal(graph.requests.length, 0);
+  });
+
+  it('auth_status reports the account and never a token', async () => {
+    const result = await call('auth_status');
+    const status = result.structuredContent as Record<string, unknown>;
+    assert.equal(status.signedIn, true);
+    assert.equal(status.account, 'MeganB@contoso.com');
+    assert.equal(status.graphEndpoint, graph.endpoint);
+    assert.ok(!/eyJ/.test(text(result)));
+  });
+
+  it('relays the broker\'s sign-in error as a tool error', async () => {
+    await client.close();
+    tokens.dispose();
+    await harness.broker.stop();
+    harness = await startBroker({ handlers: { getToken: async () => { throw notSignedInError('get_my_profile', 'You signed out of Entra MCP Broker.'); } } });
+    client = await connect();
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, true);
+    assert.match(text(result), /Run "Entra MCP: Sign In"/);
+    assert.equal(graph.requests.length, 0);
+  });
+
+  it('reconnects when its broker connection drops', async () => {
+    assert.equal((await call('get_my_profile')).isError, undefined);
+    // The broker is still there but the connection is cut (as on a socket error).
+    for (const socket of (harness.broker as unknown as { sockets: Set<import('node:net').Socket> }).sockets) { socket.destroy(); }
+    await new Promise(resolve => setTimeout(resolve, 50));
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal(harness.audit.filter(event => event.event === 'handshake').length, 2);
+  });
+
+  it('says clearly, and quickly, when the broker is gone', async () => {
+    await harness.broker.stop();
+    const started = Date.now();
+    const gone = await call('get_my_profile');
+    assert.equal(gone.isError, true);
+    assert.match(text(gone), /not reachable.*reload/i);
+    assert.ok(Date.now() - started < 5_000);
+  });
+});
