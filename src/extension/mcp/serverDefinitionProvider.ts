@@ -29,8 +29,16 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
 
   provideMcpServerDefinitions(): vscode.McpStdioServerDefinition[] {
     // VS Code spawns the server with its own runtime: users may have no `node` on PATH.
-    const definition = new vscode.McpStdioServerDefinition(SERVER_LABEL, process.execPath, [this.serverScript], { ELECTRON_RUN_AS_NODE: '1' }, this.version);
-    return [definition];
+    const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1' };
+    try {
+      // Endpoints are not secret; listing them here makes a settings change a definition change.
+      const endpoints = serviceEndpoints(readSettings());
+      env[ENV.graphEndpoint] = endpoints.graph;
+      env[ENV.armEndpoint] = endpoints.arm;
+    } catch {
+      // Invalid settings are reported when the server is resolved, where the user can act on it.
+    }
+    return [new vscode.McpStdioServerDefinition(SERVER_LABEL, process.execPath, [this.serverScript], env, this.version)];
   }
 
   async resolveMcpServerDefinition(server: vscode.McpStdioServerDefinition): Promise<vscode.McpStdioServerDefinition> {

@@ -1,0 +1,104 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { FakeGraph } from '../helpers/fakeGraph';
+import { activateExtension, invokeTool, setSetting, startEntraServer, waitFor } from './hostHelpers';
+
+/** How VS Code names a provider's server: `<extension id>/<label>`. */
+const SERVER_ID = 'entra-mcp.entra-mcp-broker/Entra MCP';
+const COMMANDS = ['entraMcp.signIn', 'entraMcp.signOut', 'entraMcp.switchAccount', 'entraMcp.selectTenant', 'entraMcp.showStatus', 'entraMcp.showLog', 'entraMcp.clearTokenCache'];
+
+describe('Entra MCP Broker in a real VS Code', () => {
+  const graph = new FakeGraph();
+
+  before(async () => {
+    await graph.start();
+    await activateExtension();
+    await setSetting('graphEndpoint', graph.endpoint);
+    await setSetting('promptForSignIn', false);
+  });
+
+  after(async () => {
+    await graph.stop();
+  });
+
+  it('activates and registers every command', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const command of COMMANDS) {
+      assert.ok(commands.includes(command), `${command} is registered`);
+    }
+  });
+
+  it('signs in through the Microsoft provider from the command palette command', async () => {
+    await vscode.commands.executeCommand('entraMcp.signIn');
+    const calls = await vscode.commands.executeCommand<Array<{ method: string; scopes: string[] }>>('fakeAuth.calls');
+    assert.ok(calls.some(call => call.scopes.includes('User.Read') && call.scopes.includes('VSCODE_TENANT:organizations')), JSON.stringify(calls));
+  });
+
+  it('starts the bundled server through the MCP provider and lists its tools', async () => {
+    await startEntraServer();
+    const names = vscode.lm.tools.map(tool => tool.name).filter(name => name.startsWith('mcp_entra_')).sort();
+    assert.deepEqual(names, ['mcp_entra_auth_status', 'mcp_entra_get_my_profile', 'mcp_entra_graph_get']);
+  });
+
+  it('returns the user\'s profile with a token that went provider → broker → server → Graph', async () => {
+    const { text } = await invokeTool('mcp_entra_get_my_profile');
+    assert.match(text, /Megan Bowen \(test\)/);
+    const issued = await vscode.commands.executeCommand<string[]>('fakeAuth.issuedTokens');
+    const request = graph.requests.find(entry => entry.path === '/v1.0/me');
+    assert.ok(request, 'Graph was called');
+    const token = request.authorization?.replace(/^Bearer /, '');
+    assert.ok(token && issued.includes(token), 'the bearer token is one the identity provider issued');
+    assert.ok(!text.includes(token), 'the token never reaches the model');
+  });
+
+  it('reports status without a token', async () => {
+    const { text } = await invokeTool('mcp_entra_auth_status');
+    const status = JSON.parse(text);
+    assert.equal(status.signedIn, true);
+    assert.equal(status.account, 'MeganB@contoso.com');
+    assert.ok(status.grantedScopes.includes('User.Read'));
+    assert.ok(!/eyJ/.test(text));
+  });
+
+  it('refuses a graph_get path that leaves Graph, before any request', async () => {
+    const before = graph.requests.length;
+    const { text } = await invokeTool('mcp_entra_graph_get', { path: 'https://evil.example/steal' });
+    assert.match(text, /refused/);
+    assert.equal(graph.requests.length, before);
+  });
+
+  it('after Sign Out, the next call fails with the sign-in message', async () => {
+    await vscode.commands.executeCommand('entraMcp.signOut');
+    const before = graph.requests.length;
+    const { text } = await invokeTool('mcp_entra_get_my_profile');
+    assert.match(text, /Entra MCP: Sign In/);
+    assert.equal(graph.requests.length, before, 'no Graph call while signed out');
+  });
+
+  it('Sign In again restores access', async () => {
+    await vscode.commands.executeCommand('entraMcp.signIn');
+    const { text } = await invokeTool('mcp_entra_get_my_profile');
+    assert.match(text, /Megan Bowen \(test\)/);
+  });
+
+  it('restarts the server with the new endpoint when the setting changes', async () => {
+    const second = new FakeGraph();
+    await second.start();
+    try {
+      await setSetting('graphEndpoint', second.endpoint);
+      // The provider announced new definitions; restarting (as the user does from MCP: List Servers) picks them up.
+      await waitFor(async () => {
+        await vscode.commands.executeCommand('workbench.mcp.restartServer', SERVER_ID, { autoTrustChanges: true });
+        await startEntraServer();
+        const { text } = await invokeTool('mcp_entra_auth_status');
+        return text.includes(second.endpoint);
+      }, 'the server to use the new endpoint', 30_000, 1_000);
+      const { text } = await invokeTool('mcp_entra_get_my_profile');
+      assert.match(text, /Megan Bowen/);
+      assert.ok(second.requests.some(request => request.path === '/v1.0/me'));
+    } finally {
+      await setSetting('graphEndpoint', graph.endpoint);
+      await second.stop();
+    }
+  });
+});

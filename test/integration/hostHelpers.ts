@@ -1,0 +1,56 @@
+/** Helpers for tests running inside the VS Code extension host. */
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = 'entra-mcp.entra-mcp-broker';
+
+export async function activateExtension(): Promise<vscode.Extension<unknown>> {
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!extension) {
+    throw new Error(`${EXTENSION_ID} is not installed in the test host`);
+  }
+  await extension.activate();
+  return extension;
+}
+
+/** Starts our MCP server through VS Code and waits until its tools are live. */
+export async function startEntraServer(): Promise<void> {
+  // Right after start-up VS Code may not have collected our provider's servers yet: ask again until the tools are live.
+  await waitFor(async () => {
+    await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
+    return vscode.lm.tools.some(tool => tool.name.startsWith('mcp_entra_'));
+  }, 'Entra MCP tools to appear', 45_000, 1_000);
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, intervalMs));
+  }
+}
+
+export async function invokeTool(name: string, input: object = {}): Promise<{ text: string; result: vscode.LanguageModelToolResult }> {
+  const source = new vscode.CancellationTokenSource();
+  try {
+    const result = await vscode.lm.invokeTool(name, { input, toolInvocationToken: undefined }, source.token);
+    const text = result.content.map(part => (part instanceof vscode.LanguageModelTextPart ? part.value : '')).join('\n');
+    return { text, result };
+  } finally {
+    source.dispose();
+  }
+}
+
+export async function setSetting(key: string, value: unknown): Promise<void> {
+  // The workbench registers contributed settings shortly after the extension host starts.
+  await waitFor(async () => {
+    try {
+      await vscode.workspace.getConfiguration('entraMcp').update(key, value, vscode.ConfigurationTarget.Global);
+      return true;
+    } catch (error) {
+      if (/not a registered configuration/.test(String(error))) { return false; }
+      throw error;
+    }
+  }, `the setting entraMcp.${key} to be registered`, 20_000, 250);
+}
