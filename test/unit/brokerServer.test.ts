@@ -78,11 +78,15 @@ describe('broker protocol', () => {
     assert.equal(headerless.closed, true);
   });
 
-  it('closes a connection that never completes its handshake', async () => {
+  it('closes a connection that never completes its handshake, leaving no timer behind', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter(resource => resource === 'Timeout').length;
+    const before = timers();
     harness = await startBroker({ limits: { handshakeTimeoutMs: 200 } });
     const { closed, received } = await exchange(harness.path, Buffer.from('Content-Length: 50\r\n\r\n{"jsonrpc"'), 2000);
     assert.equal(received, '');
     assert.equal(closed, true);
+    await new Promise(resolve => setTimeout(resolve, 500));
+    assert.ok(timers() <= before, 'the refused connection leaves no timer re-arming itself');
   });
 
   it('refuses a scope outside the tool\'s allow-list and audits it', async () => {

@@ -1,20 +1,19 @@
+import { CodedError, isCodedError } from '../../shared/codedError';
 import { BrokerErrorReason, SIGN_IN_HINT } from '../../shared/protocol';
 
-const BROKER_ERROR_BRAND = Symbol.for('entraMcp.BrokerError');
-
 /** An error the broker returns to the server with a stable reason and a message for people. */
-export class BrokerError extends Error {
-  readonly [BROKER_ERROR_BRAND] = true;
+export class BrokerError extends CodedError<BrokerErrorReason> {
+  constructor(reason: BrokerErrorReason, message: string) {
+    super('BrokerError', reason, message);
+  }
 
-  constructor(readonly reason: BrokerErrorReason, message: string) {
-    super(message);
-    this.name = 'BrokerError';
+  get reason(): BrokerErrorReason {
+    return this.code;
   }
 }
 
-/** Checks the brand rather than `instanceof`, which fails across bundles. */
 export function isBrokerError(value: unknown): value is BrokerError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BROKER_ERROR_BRAND] === true;
+  return isCodedError(value, 'BrokerError');
 }
 
 export function notSignedInError(tool: string | undefined, why: string): BrokerError {

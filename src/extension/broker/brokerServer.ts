@@ -132,6 +132,7 @@ class BrokerConnection {
   private closed = false;
   private pending = 0;
   private readonly connection: MessageConnection;
+  private readonly reader: StreamMessageReader;
   private readonly handshakeTimer: NodeJS.Timeout;
 
   constructor(
@@ -145,7 +146,7 @@ class BrokerConnection {
     socket.on('error', () => this.close('failed', 'socket error'));
     socket.on('close', () => this.close('ok', 'closed by peer'));
     socket.pipe(guard);
-    const reader = new StreamMessageReader(guard);
+    const reader = this.reader = new StreamMessageReader(guard);
     reader.partialMessageTimeout = limits.handshakeTimeoutMs;
     reader.onPartialMessage(info => {
       if (info.waitingTime >= limits.handshakeTimeoutMs) { this.close('refused', 'incomplete frame timed out'); }
@@ -237,6 +238,9 @@ class BrokerConnection {
     // Destroy before disposing: nothing may be written to a connection we refuse.
     this.socket.destroy();
     this.connection.dispose();
+    // The reader re-arms its partial-message timer until the frame completes, which it never will now.
+    this.reader.partialMessageTimeout = 0;
+    this.reader.dispose();
     if (outcome !== 'ok' || this.authenticated) {
       this.options.audit({ event: 'connection', outcome, detail });
     }
