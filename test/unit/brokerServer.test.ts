@@ -80,13 +80,13 @@ describe('broker protocol', () => {
 
   it('closes a connection that never completes its handshake, leaving no timer behind', async () => {
     const timers = () => process.getActiveResourcesInfo().filter(resource => resource === 'Timeout').length;
-    const before = timers();
     harness = await startBroker({ limits: { handshakeTimeoutMs: 200 } });
+    const before = timers();
     const { closed, received } = await exchange(harness.path, Buffer.from('Content-Length: 50\r\n\r\n{"jsonrpc"'), 2000);
     assert.equal(received, '');
     assert.equal(closed, true);
     await new Promise(resolve => setTimeout(resolve, 500));
-    assert.ok(timers() <= before, 'the refused connection leaves no timer re-arming itself');
+    assert.ok(timers() <= before, `the refused connection leaves no timer re-arming itself (${before} before, ${timers()} after)`);
   });
 
   it('refuses a scope outside the tool\'s allow-list and audits it', async () => {
