@@ -19,7 +19,7 @@ function run(label, command, args, env = {}) {
 
 run('bundle (esbuild)', process.execPath, ['esbuild.mjs']);
 run('compile and type-check (tsc)', process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
-run('lint (eslint)', process.execPath, [join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'src', 'test', 'scripts']);
+run('lint (eslint)', process.execPath, [join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'src', 'test', 'scripts', 'bench']);
 
 if (only !== 'integration') {
   // The fake Graph's certificate is trusted the way a corporate CA is: NODE_EXTRA_CA_CERTS.

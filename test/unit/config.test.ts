@@ -3,6 +3,7 @@ import { formatAuditEvent, redactCredentials } from '../../src/extension/audit';
 import { readServerConfig } from '../../src/server/config';
 import { parseHttpsEndpoint } from '../../src/shared/endpoints';
 import { tokenExpiry, OPAQUE_TOKEN_LIFETIME_MS } from '../../src/shared/jwt';
+import { validateTenant } from '../../src/shared/tenant';
 import { makeFakeToken } from '../helpers/tokens';
 
 const SECRET = 'ab'.repeat(32);
@@ -27,6 +28,15 @@ describe('configuration and audit', () => {
     const now = Date.now();
     assert.equal(tokenExpiry(makeFakeToken({ exp: 2_000_000_000 }), now), 2_000_000_000_000);
     assert.equal(tokenExpiry('opaque-token', now), now + OPAQUE_TOKEN_LIFETIME_MS);
+  });
+
+  it('accepts tenant ids, domains and the multi-tenant authorities only', () => {
+    for (const tenant of ['organizations', 'common', '72f988bf-86f1-41af-91ab-2d7cd011db47', 'contoso.onmicrosoft.com', ' contoso.com ']) {
+      assert.equal(validateTenant(tenant), undefined, tenant);
+    }
+    for (const tenant of ['', 'contoso', 'https://login.microsoftonline.com/x', 'a b.com', '../x', 'consumers;drop']) {
+      assert.match(validateTenant(tenant) ?? '', /tenant id/, tenant);
+    }
   });
 
   it('formats audit lines without tokens or secrets', () => {

@@ -1,18 +1,7 @@
 import * as vscode from 'vscode';
 import { TokenService } from '../auth/tokenService';
+import { validateTenant } from '../../shared/tenant';
 import { SECTION } from '../settings';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-
-/** Tenant ids, verified domains, or the two multi-tenant authorities. */
-export function validateTenant(value: string): string | undefined {
-  const tenant = value.trim();
-  if (tenant === 'organizations' || tenant === 'common' || GUID.test(tenant) || DOMAIN.test(tenant)) {
-    return undefined;
-  }
-  return 'Enter a tenant id (GUID), a domain such as contoso.onmicrosoft.com, "organizations" or "common".';
-}
 
 /** Select Tenant: writes entraMcp.tenant; the settings listener purges cached tokens. */
 export async function selectTenant(tokens: TokenService): Promise<void> {
