@@ -93,6 +93,26 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(graph.requests.length, 1);
   });
 
+  it('answers a claims challenge with a token for it and retries once', async () => {
+    const challenge = 'Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZX19fQ=="';
+    graph.script(graphError(401, 'InvalidAuthenticationToken', 'Continuous access evaluation resulted in claims challenge', { 'WWW-Authenticate': challenge }));
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal(graph.requests.length, 2);
+    assert.equal(harness.tokenRequests[1].wwwAuthenticate, challenge);
+    assert.equal(graph.requests[1].authorization, `Bearer ${harness.issued[1]}`);
+  });
+
+  it('does not loop on repeated claims challenges', async () => {
+    const challenge = 'Bearer error="insufficient_claims", claims="e30="';
+    const unauthorized = graphError(401, 'InvalidAuthenticationToken', 'claims challenge', { 'WWW-Authenticate': challenge });
+    graph.script(unauthorized, unauthorized, unauthorized);
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, true);
+    assert.match(text(result), /Sign In/);
+    assert.equal(graph.requests.length, 2);
+  });
+
   it('turns 403 into advice about consent and entraMcp.clientId', async () => {
     graph.script(graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'));
     const result = await call('graph_get', { path: '/me/messages', scopes: ['Mail.Read'] });

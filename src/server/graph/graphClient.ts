@@ -1,7 +1,7 @@
 /**
  * Microsoft Graph access for one tool call: a `@microsoft/microsoft-graph-client` whose auth
- * provider asks the broker for that tool's scopes on every request, with bounded retries that
- * honour `Retry-After`. A token is attached only over https to the configured Graph host.
+ * provider asks the broker for that tool's scopes on every request, one retry after a claims
+ * challenge, and bounded retries that honour `Retry-After`. A token is attached only over https to the configured Graph host.
  */
 import {
   AuthenticationHandler, AuthenticationProvider, Client, HTTPMessageHandler, RedirectHandler, RetryHandler,
@@ -9,6 +9,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { hostnameOf } from '../../shared/endpoints';
 import { TokenSource } from '../brokerClient';
+import { ClaimsChallengeHandler } from './claimsChallengeHandler';
 
 export interface RetryPolicy {
   /** Base delay in seconds between retries without `Retry-After`. */
@@ -42,6 +43,7 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
     customHosts: new Set([hostnameOf(access.endpoint)]),
     middleware: [
       new AuthenticationHandler(authProvider),
+      new ClaimsChallengeHandler(async challenge => (await access.tokens.getToken(tool, scopes, challenge)).accessToken),
       new RetryHandler(new RetryHandlerOptions(policy.delaySeconds, policy.maxRetries, boundedRetry(policy))),
       new RedirectHandler(),
       new TelemetryHandler(),
