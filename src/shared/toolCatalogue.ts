@@ -24,6 +24,8 @@ export const GRAPH_GET_READ_SCOPES = [
 
 export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'get_my_profile', scopes: ['User.Read'], readOnly: true },
+  { name: 'get_my_manager', scopes: ['User.Read'], readOnly: true },
+  { name: 'list_my_groups', scopes: ['User.Read'], readOnly: true },
   { name: 'auth_status', scopes: [], readOnly: true },
   { name: 'graph_get', scopes: ['User.Read'], optionalScopes: GRAPH_GET_READ_SCOPES, readOnly: true },
 ];

@@ -51,6 +51,12 @@ export class FakeGraph {
   constructor() {
     this.routes.set('GET /v1.0/me', (_request, claims) => ({ status: 200, body: fakeUser(claims) }));
     this.routes.set('GET /beta/me', (_request, claims) => ({ status: 200, body: fakeUser(claims) }));
+    this.routes.set('GET /v1.0/me/manager', () => ({
+      status: 200,
+      body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#directoryObjects/$entity', '@odata.type': '#microsoft.graph.user',
+        id: '5bde3e51-d13b-4db1-9948-fe4b109d11a7', displayName: 'Miriam Graham', userPrincipalName: 'MiriamG@contoso.com',
+        mail: 'MiriamG@contoso.com', jobTitle: 'Director', department: 'Sales & Marketing' },
+    }));
     this.routes.set('GET /v1.0/me/messages', () => ({
       status: 200,
       body: {
@@ -62,6 +68,22 @@ export class FakeGraph {
         ],
       },
     }));
+  }
+
+  /** `/me/memberOf/microsoft.graph.group`: `count` groups served `pageSize` per page with `@odata.nextLink`. */
+  serveGroups(count: number, pageSize: number, nextLinkOrigin?: string): void {
+    const groups = Array.from({ length: count }, (_, i) => ({
+      '@odata.type': '#microsoft.graph.group', id: `group-${i}`, displayName: `Group ${i}`, description: i % 2 ? null : `Description ${i}`,
+      mail: `group${i}@contoso.com`, groupTypes: i % 3 === 0 ? ['Unified'] : [], securityEnabled: i % 3 === 1,
+    }));
+    this.routes.set('GET /v1.0/me/memberOf/microsoft.graph.group', request => {
+      const skip = Number(request.query.get('$skiptoken') ?? 0);
+      const page = groups.slice(skip, skip + pageSize);
+      const next = skip + pageSize < groups.length
+        ? { '@odata.nextLink': `${nextLinkOrigin ?? this.endpoint}/v1.0/me/memberOf/microsoft.graph.group?$skiptoken=${skip + pageSize}` }
+        : {};
+      return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#groups', ...next, value: page } };
+    });
   }
 
   /** Responses served, in order, before the routes answer again. */

@@ -50,7 +50,7 @@ describe('MCP tools against a fake Graph and a real broker', () => {
 
   it('lists the tools with titles, schemas and read-only annotations', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'auth_status', 'graph_get']);
+    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'auth_status', 'graph_get']);
     for (const tool of tools) {
       assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
       assert.equal(tool.annotations?.readOnlyHint, true, tool.name);
@@ -111,6 +111,48 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(result.isError, true);
     assert.match(text(result), /Sign In/);
     assert.equal(graph.requests.length, 2);
+  });
+
+  it('get_my_manager returns the manager, and null when none is set', async () => {
+    const found = await call('get_my_manager');
+    assert.equal((found.structuredContent as { manager: { displayName: string } }).manager.displayName, 'Miriam Graham');
+    assert.equal(graph.requests[0].path, '/v1.0/me/manager');
+    graph.script(graphError(404, 'Request_ResourceNotFound', "Resource 'manager' does not exist or one of its queried reference-property objects are not present."));
+    const none = await call('get_my_manager');
+    assert.equal(none.isError, undefined, text(none));
+    assert.deepEqual(none.structuredContent, { manager: null });
+  });
+
+  it('list_my_groups pages up to the limit and says when more exist', async () => {
+    graph.serveGroups(7, 2);
+    const result = await call('list_my_groups', { limit: 5 });
+    assert.equal(result.isError, undefined, text(result));
+    const { groups, hasMore } = result.structuredContent as { groups: Array<{ id: string; kind: string }>; hasMore: boolean };
+    assert.deepEqual(groups.map(group => group.id), ['group-0', 'group-1', 'group-2', 'group-3', 'group-4']);
+    assert.equal(hasMore, true);
+    assert.deepEqual(groups.slice(0, 3).map(group => group.kind), ['Microsoft 365', 'security', 'distribution']);
+    assert.equal(graph.requests.length, 3, 'three pages of two');
+    assert.ok(graph.requests.every(request => request.authorization === `Bearer ${harness.issued[0]}`));
+  });
+
+  it('list_my_groups reads everything when the limit allows, and reports progress per page', async () => {
+    graph.serveGroups(4, 2);
+    const progress: number[] = [];
+    const result = await client.callTool({ name: 'list_my_groups', arguments: { limit: 10 } }, undefined, {
+      onprogress: update => { progress.push(update.progress); },
+    }) as CallToolResult;
+    const { groups, hasMore } = result.structuredContent as { groups: unknown[]; hasMore: boolean };
+    assert.equal(groups.length, 4);
+    assert.equal(hasMore, false);
+    assert.deepEqual(progress, [2, 4]);
+  });
+
+  it('does not follow a nextLink to another host', async () => {
+    graph.serveGroups(4, 2, 'https://evil.example');
+    const result = await call('list_my_groups', { limit: 10 });
+    assert.equal(result.isError, true);
+    assert.match(text(result), /outside Microsoft Graph/);
+    assert.equal(graph.requests.length, 1);
   });
 
   it('turns 403 into advice about consent and entraMcp.clientId', async () => {

@@ -10,6 +10,7 @@ import {
 import { hostnameOf } from '../../shared/endpoints';
 import { TokenSource } from '../brokerClient';
 import { ClaimsChallengeHandler } from './claimsChallengeHandler';
+import { HostGuard } from './hostGuard';
 
 export interface RetryPolicy {
   /** Base delay in seconds between retries without `Retry-After`. */
@@ -42,6 +43,7 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
     // Without this the client would send no token to a sovereign, proxy or test endpoint.
     customHosts: new Set([hostnameOf(access.endpoint)]),
     middleware: [
+      new HostGuard(access.endpoint),
       new AuthenticationHandler(authProvider),
       new ClaimsChallengeHandler(async challenge => (await access.tokens.getToken(tool, scopes, challenge)).accessToken),
       new RetryHandler(new RetryHandlerOptions(policy.delaySeconds, policy.maxRetries, boundedRetry(policy))),

@@ -1,4 +1,5 @@
-import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { TokenSource } from '../brokerClient';
 import { GraphAccess } from '../graph/graphClient';
 import { ToolError, isToolError } from '../toolError';
@@ -33,6 +34,20 @@ export async function runTool(body: () => Promise<CallToolResult>): Promise<Call
     }
     return toolFailure(error);
   }
+}
+
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Reports progress to the client when it asked for it (sent a progress token); otherwise a no-op. */
+export function progressReporter(extra: ToolExtra, total: number, what: string): (progress: number) => void {
+  const progressToken = extra._meta?.progressToken;
+  if (progressToken === undefined) {
+    return () => {};
+  }
+  return progress => {
+    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, total, message: `${progress} ${what}` } })
+      .catch(() => undefined);
+  };
 }
 
 export { ToolError };

@@ -1,9 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { toolDeclaration } from '../../shared/toolCatalogue';
-import { createGraphClient, requestSignal } from '../graph/graphClient';
-import { toGraphToolError } from '../graph/graphErrors';
-import { ToolDeps, runTool, toolSuccess } from './toolContext';
+import { toolDeclaration } from '../../../shared/toolCatalogue';
+import { createGraphClient, requestSignal } from '../../graph/graphClient';
+import { toGraphToolError } from '../../graph/graphErrors';
+import { ToolDeps, runTool, toolSuccess } from '../toolContext';
 
 const TOOL = toolDeclaration('get_my_profile');
 
