@@ -39,7 +39,10 @@ export function activate(context: vscode.ExtensionContext): void {
     handlers: {
       getToken: params => tokens.getToken(params),
       status: () => tokens.status(),
-      disallowedScopes: (tool, scopes) => new ScopeAllowList(allowedScopesFor(tool, readSettings().additionalScopes)).disallowed(scopes),
+      disallowedScopes: (tool, scopes) => {
+        const settings = readSettings();
+        return new ScopeAllowList(allowedScopesFor(tool, settings.additionalScopes, settings.tools)).disallowed(scopes);
+      },
     },
     onIdle: () => {
       clearTimeout(idleTimer);

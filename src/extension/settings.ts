@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { CloudDescription, cloudFromSovereignSetting } from '../shared/clouds';
 import { parseHttpsEndpoint } from '../shared/endpoints';
 import { isWellFormedScope } from '../shared/scopes';
+import { ToolSelection } from '../shared/toolCatalogue';
 import { AuthSettings } from './auth/tokenService';
 
 export const SECTION = 'entraMcp';
@@ -15,6 +16,7 @@ export interface ExtensionSettings extends AuthSettings {
   /** Raw endpoint overrides; resolve with serviceEndpoints(). */
   readonly graphEndpointOverride: string;
   readonly armEndpointOverride: string;
+  readonly tools: ToolSelection;
 }
 
 export function readSettings(): ExtensionSettings {
@@ -29,6 +31,10 @@ export function readSettings(): ExtensionSettings {
     additionalScopes: config.get<string[]>('additionalScopes', []).filter(isWellFormedScope),
     graphEndpointOverride: config.get<string>('graphEndpoint', '').trim(),
     armEndpointOverride: config.get<string>('armEndpoint', '').trim(),
+    tools: {
+      allowWrites: config.get<boolean>('allowWrites', false),
+      enabledTools: config.get<string[]>('enabledTools', []).map(name => name.trim()).filter(Boolean),
+    },
   };
 }
 
@@ -59,6 +65,8 @@ function endpoint(override: string, cloud: CloudDescription, key: 'graphEndpoint
 export function affectsServerDefinition(event: vscode.ConfigurationChangeEvent): boolean {
   return event.affectsConfiguration(`${SECTION}.graphEndpoint`)
     || event.affectsConfiguration(`${SECTION}.armEndpoint`)
+    || event.affectsConfiguration(`${SECTION}.allowWrites`)
+    || event.affectsConfiguration(`${SECTION}.enabledTools`)
     || event.affectsConfiguration('microsoft-sovereign-cloud.environment');
 }
 

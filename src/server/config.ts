@@ -1,11 +1,13 @@
 import { ENV } from '../shared/env';
 import { parseHttpsEndpoint } from '../shared/endpoints';
+import { ToolSelection, selectionFromEnv } from '../shared/toolCatalogue';
 
 export interface ServerConfig {
   readonly brokerPath: string;
   readonly brokerSecret: string;
   readonly graphEndpoint: string;
   readonly armEndpoint: string;
+  readonly tools: ToolSelection;
 }
 
 /**
@@ -24,6 +26,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
     brokerSecret,
     graphEndpoint: parseHttpsEndpoint(required(env, ENV.graphEndpoint), ENV.graphEndpoint),
     armEndpoint: parseHttpsEndpoint(required(env, ENV.armEndpoint), ENV.armEndpoint),
+    tools: selectionFromEnv(env),
   };
 }
 

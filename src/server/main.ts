@@ -16,7 +16,7 @@ console.log = console.info = console.debug = (...args: unknown[]) => console.err
 async function main(): Promise<void> {
   const config = readServerConfig(process.env);
   const tokens = new BrokerClient({ path: config.brokerPath, secret: config.brokerSecret, clientVersion: version });
-  const server = createServer({ tokens, graph: { endpoint: config.graphEndpoint, tokens }, armEndpoint: config.armEndpoint }, version);
+  const server = createServer({ tokens, graph: { endpoint: config.graphEndpoint, tokens }, armEndpoint: config.armEndpoint }, version, config.tools);
   const transport = new StdioServerTransport();
   transport.onclose = () => {
     tokens.dispose();

@@ -8,4 +8,8 @@ export const ENV = {
   graphEndpoint: 'ENTRA_MCP_GRAPH_ENDPOINT',
   /** Azure Resource Manager base URL, e.g. https://management.azure.com. */
   armEndpoint: 'ENTRA_MCP_ARM_ENDPOINT',
+  /** `true` lists write tools (entraMcp.allowWrites). */
+  allowWrites: 'ENTRA_MCP_ALLOW_WRITES',
+  /** Comma-separated tool names or `*` patterns to list (entraMcp.enabledTools); empty lists all. */
+  enabledTools: 'ENTRA_MCP_ENABLED_TOOLS',
 } as const;

@@ -1,3 +1,5 @@
+import { ENV } from './env';
+
 /**
  * The catalogue of the server's tools and the delegated scopes each may ask the broker for.
  * Both sides import it: the server takes each tool's scopes from here, and the broker derives
@@ -45,12 +47,46 @@ export function catalogueScopes(): string[] {
 
 /**
  * The scopes a tool may obtain: its own declaration plus the scopes the user added explicitly
- * (entraMcp.additionalScopes). An unknown tool may obtain nothing.
+ * (entraMcp.additionalScopes). An unknown or disabled tool may obtain nothing.
  */
-export function allowedScopesFor(tool: string, additionalScopes: readonly string[]): string[] {
+export function allowedScopesFor(tool: string, additionalScopes: readonly string[], selection: ToolSelection = ALL_READ_TOOLS): string[] {
   const declaration = TOOL_CATALOGUE.find(entry => entry.name === tool);
-  if (!declaration) {
+  if (!declaration || !isToolEnabled(declaration, selection)) {
     return [];
   }
   return [...declaration.scopes, ...(declaration.optionalScopes ?? []), ...additionalScopes];
+}
+
+export interface ToolSelection {
+  /** Write tools are listed only when the user allows writes (entraMcp.allowWrites). */
+  readonly allowWrites: boolean;
+  /** Names or `*` patterns (entraMcp.enabledTools); empty means every tool. */
+  readonly enabledTools: readonly string[];
+}
+
+export const ALL_READ_TOOLS: ToolSelection = { allowWrites: false, enabledTools: [] };
+
+/** Whether a tool is listed and may obtain tokens under the user's selection. */
+export function isToolEnabled(tool: ToolScopeDeclaration, selection: ToolSelection): boolean {
+  if (!tool.readOnly && !selection.allowWrites) {
+    return false;
+  }
+  return selection.enabledTools.length === 0 || selection.enabledTools.some(pattern => globToRegExp(pattern).test(tool.name));
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`, 'i');
+}
+
+/** Serialises a selection into the server's environment, and back. */
+export function selectionToEnv(selection: ToolSelection): Record<string, string> {
+  return { [ENV.allowWrites]: String(selection.allowWrites), [ENV.enabledTools]: selection.enabledTools.join(',') };
+}
+
+export function selectionFromEnv(env: NodeJS.ProcessEnv): ToolSelection {
+  return {
+    allowWrites: env[ENV.allowWrites] === 'true',
+    enabledTools: (env[ENV.enabledTools] ?? '').split(',').map(name => name.trim()).filter(Boolean),
+  };
 }

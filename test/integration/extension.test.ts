@@ -101,4 +101,18 @@ describe('Entra MCP Broker in a real VS Code', () => {
       await second.stop();
     }
   });
+
+  it('removes a disabled tool after the definitions change', async () => {
+    try {
+      await setSetting('enabledTools', ['get_my_*', 'auth_status']);
+      await waitFor(async () => {
+        await vscode.commands.executeCommand('workbench.mcp.restartServer', SERVER_ID, { autoTrustChanges: true });
+        await startEntraServer();
+        return !vscode.lm.tools.some(tool => tool.name === 'mcp_entra_graph_get');
+      }, 'graph_get to disappear', 30_000, 1_000);
+      assert.ok(vscode.lm.tools.some(tool => tool.name === 'mcp_entra_get_my_profile'));
+    } finally {
+      await setSetting('enabledTools', undefined);
+    }
+  });
 });

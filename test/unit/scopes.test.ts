@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { CLOUDS, cloudFromSovereignSetting, qualifyScopeForCloud } from '../../src/shared/clouds';
 import { ScopeAllowList, isWellFormedScope, normalizeScopes } from '../../src/shared/scopes';
-import { TOOL_CATALOGUE, allowedScopesFor, catalogueScopes } from '../../src/shared/toolCatalogue';
+import { TOOL_CATALOGUE, ToolScopeDeclaration, allowedScopesFor, catalogueScopes, isToolEnabled, selectionFromEnv, selectionToEnv } from '../../src/shared/toolCatalogue';
 
 describe('scope rules', () => {
   it('normalizes scopes: trimmed, de-duplicated, sorted', () => {
@@ -48,5 +48,28 @@ describe('scope rules', () => {
     assert.equal(qualifyScopeForCloud('User.Read', CLOUDS.AzureCloud), 'User.Read');
     assert.equal(qualifyScopeForCloud('User.Read', CLOUDS.AzureChinaCloud), 'https://microsoftgraph.chinacloudapi.cn/User.Read');
     assert.equal(qualifyScopeForCloud('offline_access', CLOUDS.AzureChinaCloud), 'offline_access');
+  });
+
+  it('selects tools by name or pattern, and lists write tools only when writes are allowed', () => {
+    const read: ToolScopeDeclaration = { name: 'get_my_profile', scopes: ['User.Read'], readOnly: true };
+    const write: ToolScopeDeclaration = { name: 'send_mail', scopes: ['Mail.Send'], readOnly: false };
+    assert.ok(isToolEnabled(read, { allowWrites: false, enabledTools: [] }));
+    assert.ok(!isToolEnabled(write, { allowWrites: false, enabledTools: [] }));
+    assert.ok(isToolEnabled(write, { allowWrites: true, enabledTools: [] }));
+    assert.ok(isToolEnabled(read, { allowWrites: false, enabledTools: ['get_my_*'] }));
+    assert.ok(!isToolEnabled(read, { allowWrites: false, enabledTools: ['graph_get', 'list_*'] }));
+    assert.ok(!isToolEnabled(read, { allowWrites: false, enabledTools: ['get.my.profile'] }), 'dots are literal, not wildcards');
+    assert.ok(!isToolEnabled(write, { allowWrites: false, enabledTools: ['send_mail'] }), 'enabling by name does not bypass allowWrites');
+  });
+
+  it('gives a disabled tool no scopes at the broker', () => {
+    assert.deepEqual(allowedScopesFor('get_my_profile', [], { allowWrites: false, enabledTools: ['graph_get'] }), []);
+    assert.deepEqual(allowedScopesFor('get_my_profile', [], { allowWrites: false, enabledTools: ['get_*'] }), ['User.Read']);
+  });
+
+  it('carries the selection through the server environment', () => {
+    const selection = { allowWrites: true, enabledTools: ['get_my_*', 'graph_get'] };
+    assert.deepEqual(selectionFromEnv(selectionToEnv(selection)), selection);
+    assert.deepEqual(selectionFromEnv({}), { allowWrites: false, enabledTools: [] });
   });
 });

@@ -60,6 +60,16 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.deepEqual(graphGet.inputSchema.required, ['path']);
   });
 
+  it('lists only the tools the user enabled', async () => {
+    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens }, armEndpoint: 'https://management.azure.com' }, '1', { allowWrites: false, enabledTools: ['get_my_*'] });
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    const other = new Client({ name: 'selection', version: '1' });
+    await Promise.all([server.connect(serverTransport), other.connect(clientTransport)]);
+    const { tools } = await other.listTools();
+    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager']);
+    await other.close();
+  });
+
   it('get_my_profile returns the user with the broker\'s token on the wire', async () => {
     const result = await call('get_my_profile');
     assert.equal(result.isError, undefined, text(result));

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { ENV } from '../../shared/env';
+import { selectionToEnv } from '../../shared/toolCatalogue';
 import { BrokerServer } from '../broker/brokerServer';
 import { readSettings, serviceEndpoints } from '../settings';
 
@@ -29,10 +30,12 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
 
   provideMcpServerDefinitions(): vscode.McpStdioServerDefinition[] {
     // VS Code spawns the server with its own runtime: users may have no `node` on PATH.
-    const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1' };
+    const settings = readSettings();
+    // The tool selection travels in the definition: changing it restarts the server with the new list.
+    const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1', ...selectionToEnv(settings.tools) };
     try {
       // Endpoints are not secret; listing them here makes a settings change a definition change.
-      const endpoints = serviceEndpoints(readSettings());
+      const endpoints = serviceEndpoints(settings);
       env[ENV.graphEndpoint] = endpoints.graph;
       env[ENV.armEndpoint] = endpoints.arm;
     } catch {

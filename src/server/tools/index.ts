@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ToolSelection, isToolEnabled, toolDeclaration } from '../../shared/toolCatalogue';
 import { registerAuthStatusTool } from './authStatus';
 import { registerGetMyManagerTool } from './me/getMyManager';
 import { registerGetMyProfileTool } from './me/getMyProfile';
@@ -7,17 +8,20 @@ import { registerGraphGetTool } from './graphGet';
 import { ToolDeps } from './toolContext';
 
 /** Every tool, in the order `tools/list` shows them. */
-export const TOOL_REGISTRARS: ReadonlyArray<(server: McpServer, deps: ToolDeps) => void> = [
-  registerGetMyProfileTool,
-  registerGetMyManagerTool,
-  registerListMyGroupsTool,
-  registerAuthStatusTool,
-  registerGraphGetTool,
+export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: McpServer, deps: ToolDeps) => void]> = [
+  ['get_my_profile', registerGetMyProfileTool],
+  ['get_my_manager', registerGetMyManagerTool],
+  ['list_my_groups', registerListMyGroupsTool],
+  ['auth_status', registerAuthStatusTool],
+  ['graph_get', registerGraphGetTool],
 ];
 
-export function registerTools(server: McpServer, deps: ToolDeps): void {
-  for (const register of TOOL_REGISTRARS) {
-    register(server, deps);
+/** Registers the tools the user's selection enables: disabled and (by default) write tools are not listed. */
+export function registerTools(server: McpServer, deps: ToolDeps, selection: ToolSelection): void {
+  for (const [name, register] of TOOL_REGISTRARS) {
+    if (isToolEnabled(toolDeclaration(name), selection)) {
+      register(server, deps);
+    }
   }
 }
 
