@@ -28,6 +28,9 @@ export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'get_my_profile', scopes: ['User.Read'], readOnly: true },
   { name: 'get_my_manager', scopes: ['User.Read'], readOnly: true },
   { name: 'list_my_groups', scopes: ['User.Read'], readOnly: true },
+  { name: 'find_people', scopes: ['People.Read'], readOnly: true },
+  { name: 'get_user', scopes: ['User.ReadBasic.All'], readOnly: true },
+  { name: 'list_group_members', scopes: ['GroupMember.Read.All'], readOnly: true },
   { name: 'auth_status', scopes: [], readOnly: true },
   { name: 'graph_get', scopes: ['User.Read'], optionalScopes: GRAPH_GET_READ_SCOPES, readOnly: true },
 ];

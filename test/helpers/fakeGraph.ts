@@ -57,6 +57,19 @@ export class FakeGraph {
         id: '5bde3e51-d13b-4db1-9948-fe4b109d11a7', displayName: 'Miriam Graham', userPrincipalName: 'MiriamG@contoso.com',
         mail: 'MiriamG@contoso.com', jobTitle: 'Director', department: 'Sales & Marketing' },
     }));
+    this.routes.set('GET /v1.0/me/people', request => ({
+      status: 200,
+      body: { value: [
+        { id: '33b43a5b-87d6-41ec-91f8-a2610048105f', displayName: 'Adele Vance', jobTitle: 'Retail Manager', department: 'Retail',
+          userPrincipalName: 'AdeleV@contoso.com', scoredEmailAddresses: [{ address: 'AdeleV@contoso.com', relevanceScore: 8 }],
+          searched: request.query.get('$search') },
+      ] },
+    }));
+    this.routes.set('GET /v1.0/users/AdeleV%40contoso.com', () => ({
+      status: 200,
+      body: { id: '33b43a5b-87d6-41ec-91f8-a2610048105f', displayName: 'Adele Vance', userPrincipalName: 'AdeleV@contoso.com',
+        mail: 'AdeleV@contoso.com', jobTitle: 'Retail Manager', department: 'Retail' },
+    }));
     this.routes.set('GET /v1.0/me/messages', () => ({
       status: 200,
       body: {
@@ -70,20 +83,24 @@ export class FakeGraph {
     }));
   }
 
-  /** `/me/memberOf/microsoft.graph.group`: `count` groups served `pageSize` per page with `@odata.nextLink`. */
+  /** Serves `items` at `path` (e.g. `/v1.0/me/memberOf`), `pageSize` per page, linked by `@odata.nextLink`. */
+  servePages(path: string, items: Record<string, unknown>[], pageSize: number, nextLinkOrigin?: string): void {
+    this.routes.set(`GET ${path}`, request => {
+      const skip = Number(request.query.get('$skiptoken') ?? 0);
+      const next = skip + pageSize < items.length
+        ? { '@odata.nextLink': `${nextLinkOrigin ?? this.endpoint}${path}?$skiptoken=${skip + pageSize}` }
+        : {};
+      return { status: 200, body: { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata`, ...next, value: items.slice(skip, skip + pageSize) } };
+    });
+  }
+
+  /** `/me/memberOf/microsoft.graph.group`, as in the Graph documentation's example. */
   serveGroups(count: number, pageSize: number, nextLinkOrigin?: string): void {
     const groups = Array.from({ length: count }, (_, i) => ({
       '@odata.type': '#microsoft.graph.group', id: `group-${i}`, displayName: `Group ${i}`, description: i % 2 ? null : `Description ${i}`,
       mail: `group${i}@contoso.com`, groupTypes: i % 3 === 0 ? ['Unified'] : [], securityEnabled: i % 3 === 1,
     }));
-    this.routes.set('GET /v1.0/me/memberOf/microsoft.graph.group', request => {
-      const skip = Number(request.query.get('$skiptoken') ?? 0);
-      const page = groups.slice(skip, skip + pageSize);
-      const next = skip + pageSize < groups.length
-        ? { '@odata.nextLink': `${nextLinkOrigin ?? this.endpoint}/v1.0/me/memberOf/microsoft.graph.group?$skiptoken=${skip + pageSize}` }
-        : {};
-      return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#groups', ...next, value: page } };
-    });
+    this.servePages('/v1.0/me/memberOf/microsoft.graph.group', groups, pageSize, nextLinkOrigin);
   }
 
   /** Responses served, in order, before the routes answer again. */

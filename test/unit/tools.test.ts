@@ -50,7 +50,7 @@ describe('MCP tools against a fake Graph and a real broker', () => {
 
   it('lists the tools with titles, schemas and read-only annotations', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'auth_status', 'graph_get']);
+    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user', 'list_group_members', 'auth_status', 'graph_get']);
     for (const tool of tools) {
       assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
       assert.equal(tool.annotations?.readOnlyHint, true, tool.name);
@@ -155,6 +155,50 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(groups.length, 4);
     assert.equal(hasMore, false);
     assert.deepEqual(progress, [2, 4]);
+  });
+
+  it('find_people searches the ranked people list with People.Read', async () => {
+    const result = await call('find_people', { query: 'adele', limit: 5 });
+    assert.equal(result.isError, undefined, text(result));
+    const { people } = result.structuredContent as { people: Array<{ email: string; displayName: string }> };
+    assert.deepEqual(people.map(person => [person.displayName, person.email]), [['Adele Vance', 'AdeleV@contoso.com']]);
+    const request = graph.requests[0];
+    assert.equal(request.path, '/v1.0/me/people');
+    assert.equal(request.query.get('$search'), '"adele"');
+    assert.equal(request.query.get('$top'), '5');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['People.Read']);
+  });
+
+  it('find_people refuses quotes and line breaks in the query', async () => {
+    for (const query of ['a" OR "b', 'x\r\ny', '']) {
+      const result = await call('find_people', { query });
+      assert.equal(result.isError, true, JSON.stringify(query));
+    }
+    assert.equal(graph.requests.length, 0);
+  });
+
+  it('get_user reads a user by UPN with User.ReadBasic.All, and refuses other shapes', async () => {
+    const result = await call('get_user', { user: 'AdeleV@contoso.com' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal((result.structuredContent as { user: { jobTitle: string } }).user.jobTitle, 'Retail Manager');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['User.ReadBasic.All']);
+    for (const user of ['../me', 'AdeleV@contoso.com/manager', 'https://evil.example']) {
+      assert.equal((await call('get_user', { user })).isError, true, user);
+    }
+    assert.equal(graph.requests.length, 1);
+  });
+
+  it('list_group_members pages through a group\'s users', async () => {
+    const group = '02bd9fd6-8f93-4758-87c3-1fb73740a315';
+    const members = Array.from({ length: 5 }, (_, i) => ({ '@odata.type': '#microsoft.graph.user', id: `user-${i}`, displayName: `User ${i}`, mail: null, userPrincipalName: `user${i}@contoso.com`, jobTitle: null, department: null }));
+    graph.servePages(`/v1.0/groups/${group}/members/microsoft.graph.user`, members, 2);
+    const result = await call('list_group_members', { group, limit: 10 });
+    assert.equal(result.isError, undefined, text(result));
+    const shaped = result.structuredContent as { members: Array<{ id: string }>; hasMore: boolean };
+    assert.equal(shaped.members.length, 5);
+    assert.equal(shaped.hasMore, false);
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['GroupMember.Read.All']);
+    assert.equal((await call('list_group_members', { group: 'not-a-guid' })).isError, true);
   });
 
   it('does not follow a nextLink to another host', async () => {

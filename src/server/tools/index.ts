@@ -4,6 +4,9 @@ import { registerAuthStatusTool } from './authStatus';
 import { registerGetMyManagerTool } from './me/getMyManager';
 import { registerGetMyProfileTool } from './me/getMyProfile';
 import { registerListMyGroupsTool } from './me/listMyGroups';
+import { registerFindPeopleTool } from './people/findPeople';
+import { registerGetUserTool } from './people/getUser';
+import { registerListGroupMembersTool } from './people/listGroupMembers';
 import { registerGraphGetTool } from './graphGet';
 import { ToolDeps } from './toolContext';
 
@@ -12,6 +15,9 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['get_my_profile', registerGetMyProfileTool],
   ['get_my_manager', registerGetMyManagerTool],
   ['list_my_groups', registerListMyGroupsTool],
+  ['find_people', registerFindPeopleTool],
+  ['get_user', registerGetUserTool],
+  ['list_group_members', registerListGroupMembersTool],
   ['auth_status', registerAuthStatusTool],
   ['graph_get', registerGraphGetTool],
 ];

@@ -1,0 +1,37 @@
+/** Shapes shared by several tools: only the fields a model needs, with Graph's nulls kept. */
+import { z } from 'zod';
+
+export const PERSON_FIELDS = ['id', 'displayName', 'userPrincipalName', 'mail', 'jobTitle', 'department'];
+
+export const PersonSchema = z.object({
+  id: z.string(),
+  displayName: z.string().nullable(),
+  userPrincipalName: z.string().nullable(),
+  mail: z.string().nullable(),
+  jobTitle: z.string().nullable(),
+  department: z.string().nullable(),
+});
+export type Person = z.infer<typeof PersonSchema>;
+
+export function textField(record: Record<string, unknown>, key: string): string | null {
+  return typeof record[key] === 'string' ? record[key] as string : null;
+}
+
+export function shapePerson(person: Record<string, unknown>): Person {
+  return {
+    id: String(person.id ?? ''),
+    displayName: textField(person, 'displayName'),
+    userPrincipalName: textField(person, 'userPrincipalName'),
+    mail: textField(person, 'mail'),
+    jobTitle: textField(person, 'jobTitle'),
+    department: textField(person, 'department'),
+  };
+}
+
+/** A user as the model may name one: an object id or a user principal name. */
+export const UserIdSchema = z.string().trim().min(1).max(256)
+  .regex(/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9._%+'#-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/i,
+    'a user object id (GUID) or user principal name (name@domain)');
+
+export const GroupIdSchema = z.string().trim()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a group object id (GUID)');
