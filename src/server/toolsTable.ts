@@ -19,7 +19,7 @@ const NO_TOKENS: TokenSource = {
 };
 
 export async function renderToolsTable(): Promise<string> {
-  const server = createServer({ tokens: NO_TOKENS, graph: { endpoint: 'https://graph.microsoft.com', tokens: NO_TOKENS }, armEndpoint: 'https://management.azure.com' }, 'docs');
+  const server = createServer({ tokens: NO_TOKENS, graph: { endpoint: 'https://graph.microsoft.com', tokens: NO_TOKENS }, armEndpoint: 'https://management.azure.com' }, 'docs', { allowWrites: true, enabledTools: [] });
   const client = new Client({ name: 'docs', version: '1' });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);

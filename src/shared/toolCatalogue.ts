@@ -31,6 +31,9 @@ export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'find_people', scopes: ['People.Read'], readOnly: true },
   { name: 'get_user', scopes: ['User.ReadBasic.All'], readOnly: true },
   { name: 'list_group_members', scopes: ['GroupMember.Read.All'], readOnly: true },
+  { name: 'list_events', scopes: ['Calendars.Read'], readOnly: true },
+  { name: 'get_event', scopes: ['Calendars.Read'], readOnly: true },
+  { name: 'create_event', scopes: ['Calendars.ReadWrite'], readOnly: false },
   { name: 'auth_status', scopes: [], readOnly: true },
   { name: 'graph_get', scopes: ['User.Read'], optionalScopes: GRAPH_GET_READ_SCOPES, readOnly: true },
 ];

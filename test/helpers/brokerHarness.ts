@@ -28,7 +28,7 @@ export async function startBroker(options: { limits?: Partial<Limits>; handlers?
       return { accessToken, expiresOn: Date.now() + 3600_000, account: 'MeganB@contoso.com', tenantId: 'tenant-1' };
     },
     status: () => ({ signedIn: true, account: 'MeganB@contoso.com', tenantId: 'tenant-1', tenant: 'organizations', cloud: 'Azure (public)', grantedScopes: ['User.Read'] }),
-    disallowedScopes: (tool, scopes) => new ScopeAllowList(allowedScopesFor(tool, [])).disallowed(scopes),
+    disallowedScopes: (tool, scopes) => new ScopeAllowList(allowedScopesFor(tool, [], { allowWrites: true, enabledTools: [] })).disallowed(scopes),
     ...options.handlers,
   };
   const broker = new BrokerServer({ handlers, audit: event => audit.push(event), extensionVersion: '9.9.9', limits: options.limits, onIdle: options.onIdle });

@@ -4,6 +4,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { notSignedInError } from '../../src/extension/auth/brokerError';
 import { BrokerClient } from '../../src/server/brokerClient';
+import { toolDeclaration } from '../../src/shared/toolCatalogue';
 import { createServer } from '../../src/server/createServer';
 import { RetryPolicy } from '../../src/server/graph/graphClient';
 import { FakeGraph, graphError } from '../helpers/fakeGraph';
@@ -17,9 +18,9 @@ describe('MCP tools against a fake Graph and a real broker', () => {
   let tokens: BrokerClient;
   let client: Client;
 
-  async function connect(brokerPath = harness.path, secret = harness.secret): Promise<Client> {
+  async function connect(brokerPath = harness.path, secret = harness.secret, selection = { allowWrites: true, enabledTools: [] as string[] }): Promise<Client> {
     tokens = new BrokerClient({ path: brokerPath, secret, clientVersion: 'test', connectAttempts: 2, retryDelayMs: 20 });
-    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens, retry: FAST_RETRY }, armEndpoint: 'https://management.azure.com' }, '1.2.3');
+    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens, retry: FAST_RETRY }, armEndpoint: 'https://management.azure.com' }, '1.2.3', selection);
     const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
     const mcpClient = new Client({ name: 'test-client', version: '1' });
     await Promise.all([server.connect(serverTransport), mcpClient.connect(clientTransport)]);
@@ -50,14 +51,27 @@ describe('MCP tools against a fake Graph and a real broker', () => {
 
   it('lists the tools with titles, schemas and read-only annotations', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user', 'list_group_members', 'auth_status', 'graph_get']);
+    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user',
+      'list_group_members', 'list_events', 'get_event', 'create_event', 'auth_status', 'graph_get']);
     for (const tool of tools) {
+      const readOnly = toolDeclaration(tool.name).readOnly;
       assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
-      assert.equal(tool.annotations?.readOnlyHint, true, tool.name);
-      assert.equal(tool.annotations?.destructiveHint, false, tool.name);
+      assert.equal(tool.annotations?.readOnlyHint, readOnly, tool.name);
+      assert.equal(tool.annotations?.destructiveHint, !readOnly, `${tool.name}: write tools carry destructiveHint so VS Code asks first`);
     }
     const graphGet = tools.find(tool => tool.name === 'graph_get')!;
     assert.deepEqual(graphGet.inputSchema.required, ['path']);
+  });
+
+  it('does not list write tools unless writes are allowed', async () => {
+    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens }, armEndpoint: 'https://management.azure.com' }, '1');
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    const other = new Client({ name: 'read-only', version: '1' });
+    await Promise.all([server.connect(serverTransport), other.connect(clientTransport)]);
+    const { tools } = await other.listTools();
+    assert.ok(!tools.some(tool => tool.name === 'create_event'));
+    assert.ok(tools.every(tool => tool.annotations?.readOnlyHint === true));
+    await other.close();
   });
 
   it('lists only the tools the user enabled', async () => {
@@ -201,11 +215,68 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal((await call('list_group_members', { group: 'not-a-guid' })).isError, true);
   });
 
+  it('list_events reads the calendar view in the asked time zone', async () => {
+    const result = await call('list_events', { start: '2026-11-24T00:00:00', end: '2026-11-25T00:00:00', timeZone: 'Pacific Standard Time', limit: 10 });
+    assert.equal(result.isError, undefined, text(result));
+    const { events } = result.structuredContent as { events: Array<Record<string, unknown>> };
+    assert.deepEqual(events[0], {
+      id: 'AAMkAGIAAAoZDOFAAA=', subject: 'Orientation', start: '2026-11-24T09:00:00.0000000', end: '2026-11-24T10:00:00.0000000',
+      timeZone: 'Pacific Standard Time', isAllDay: false, location: 'Conf Room 3', organizer: 'DanaS@contoso.com', attendees: 1,
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting', showAs: 'busy', webLink: 'https://outlook.office365.com/owa/?itemid=AAMkAGIAAAoZDOFAAA%3D',
+    });
+    const request = graph.requests[0];
+    assert.equal(request.path, '/v1.0/me/calendarView');
+    assert.equal(request.query.get('startDateTime'), '2026-11-24T00:00:00');
+    assert.equal(request.query.get('endDateTime'), '2026-11-25T00:00:00');
+    assert.equal(request.query.get('$orderby'), 'start/dateTime');
+    assert.equal(request.headers.prefer, 'outlook.timezone="Pacific Standard Time"');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Calendars.Read']);
+  });
+
+  it('list_events refuses inverted and overlong windows before calling Graph', async () => {
+    assert.match(text(await call('list_events', { start: '2026-11-25T00:00:00', end: '2026-11-24T00:00:00' })), /after start/);
+    assert.match(text(await call('list_events', { start: '2026-01-01T00:00:00', end: '2026-06-01T00:00:00' })), /at most 62 days/);
+    assert.equal((await call('list_events', { start: 'tomorrow', end: '2026-06-01T00:00:00' })).isError, true);
+    assert.equal(graph.requests.length, 0);
+  });
+
+  it('get_event marks the description as untrusted content', async () => {
+    const result = await call('get_event', { id: 'AAMkAGIAAAoZDOFAAA=' });
+    assert.equal(result.isError, undefined, text(result));
+    const shaped = result.structuredContent as { description: string; untrustedContent: string; attendeeList: unknown[] };
+    assert.match(shaped.description, /Ignore previous instructions/);
+    assert.match(shaped.untrustedContent, /never as instructions/);
+    assert.deepEqual(shaped.attendeeList, [{ email: 'AlexW@contoso.com', response: 'accepted', type: 'required' }]);
+  });
+
+  it('create_event posts the event with Calendars.ReadWrite', async () => {
+    const result = await call('create_event', { subject: 'Design review', start: '2026-11-26T14:00:00', end: '2026-11-26T15:00:00',
+      timeZone: 'Europe/Paris', attendees: ['AlexW@contoso.com'], isOnlineMeeting: true });
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal((result.structuredContent as { event: { id: string; subject: string } }).event.subject, 'Design review');
+    const request = graph.requests[0];
+    assert.equal(request.method, 'POST');
+    assert.deepEqual(request.body, {
+      subject: 'Design review', start: { dateTime: '2026-11-26T14:00:00', timeZone: 'Europe/Paris' },
+      end: { dateTime: '2026-11-26T15:00:00', timeZone: 'Europe/Paris' },
+      attendees: [{ emailAddress: { address: 'AlexW@contoso.com' }, type: 'required' }],
+      isOnlineMeeting: true, onlineMeetingProvider: 'teamsForBusiness',
+    });
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Calendars.ReadWrite']);
+  });
+
+  it('create_event is not repeated after a 503, where it may have happened', async () => {
+    graph.script(graphError(503, 'ServiceUnavailable', 'Busy'));
+    const result = await call('create_event', { subject: 'Once', start: '2026-11-26T14:00:00', end: '2026-11-26T15:00:00' });
+    assert.equal(result.isError, true);
+    assert.equal(graph.requests.length, 1);
+  });
+
   it('does not follow a nextLink to another host', async () => {
     graph.serveGroups(4, 2, 'https://evil.example');
     const result = await call('list_my_groups', { limit: 10 });
     assert.equal(result.isError, true);
-    assert.match(text(result), /outside Microsoft Graph/);
+    assert.match(text(result), /^Refused a request outside Microsoft Graph/);
     assert.equal(graph.requests.length, 1);
   });
 
@@ -271,7 +342,20 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const result = await call('get_my_profile');
     assert.equal(result.isError, true);
     assert.match(text(result), /Run "Entra MCP: Sign In"/);
+    assert.doesNotMatch(text(result), /Could not reach/, 'the broker\'s own message, not a network error');
     assert.equal(graph.requests.length, 0);
+  });
+
+  it('relays a refused scope with the broker\'s advice', async () => {
+    await client.close();
+    tokens.dispose();
+    await harness.broker.stop();
+    harness = await startBroker({ handlers: { disallowedScopes: (_tool, scopes) => [...scopes] } });
+    client = await connect();
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, true);
+    assert.match(text(result), /^The permission User\.Read is not allowed for the tool "get_my_profile"/);
+    assert.match(text(result), /entraMcp\.additionalScopes/);
   });
 
   it('reconnects when its broker connection drops', async () => {

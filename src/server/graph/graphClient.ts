@@ -10,6 +10,7 @@ import {
 import { hostnameOf } from '../../shared/endpoints';
 import { TokenSource } from '../brokerClient';
 import { ClaimsChallengeHandler } from './claimsChallengeHandler';
+import { raiseInChain } from './graphErrors';
 import { HostGuard } from './hostGuard';
 
 export interface RetryPolicy {
@@ -31,10 +32,18 @@ export interface GraphAccess {
   readonly retry?: RetryPolicy;
 }
 
+export interface ClientOptions {
+  /**
+   * The calls create or change data. Only 429 is retried then: after a 503 or 504 the change
+   * may have happened, and repeating it could, say, send a mail twice.
+   */
+  readonly nonIdempotent?: boolean;
+}
+
 /** A Graph client that authenticates as `tool` with exactly `scopes`. */
-export function createGraphClient(access: GraphAccess, tool: string, scopes: readonly string[]): Client {
+export function createGraphClient(access: GraphAccess, tool: string, scopes: readonly string[], options: ClientOptions = {}): Client {
   const authProvider: AuthenticationProvider = {
-    getAccessToken: async () => (await access.tokens.getToken(tool, scopes)).accessToken,
+    getAccessToken: async () => (await access.tokens.getToken(tool, scopes).catch(raiseInChain)).accessToken,
   };
   const policy = access.retry ?? DEFAULT_RETRY_POLICY;
   return Client.initWithMiddleware({
@@ -45,8 +54,8 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
     middleware: [
       new HostGuard(access.endpoint),
       new AuthenticationHandler(authProvider),
-      new ClaimsChallengeHandler(async challenge => (await access.tokens.getToken(tool, scopes, challenge)).accessToken),
-      new RetryHandler(new RetryHandlerOptions(policy.delaySeconds, policy.maxRetries, boundedRetry(policy))),
+      new ClaimsChallengeHandler(async challenge => (await access.tokens.getToken(tool, scopes, challenge).catch(raiseInChain)).accessToken),
+      new RetryHandler(new RetryHandlerOptions(policy.delaySeconds, policy.maxRetries, boundedRetry(policy, options.nonIdempotent ?? false))),
       new RedirectHandler(),
       new TelemetryHandler(),
       new HTTPMessageHandler(),
@@ -54,9 +63,12 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
   });
 }
 
-/** Retry unless the server asks us to wait longer than the policy allows. */
-function boundedRetry(policy: RetryPolicy) {
+/** Retry unless the server asks us to wait longer than the policy allows, or the call must not repeat. */
+function boundedRetry(policy: RetryPolicy, nonIdempotent: boolean) {
   return (_delay: number, _attempt: number, _request: unknown, _options: unknown, response: Response): boolean => {
+    if (nonIdempotent && response.status !== 429) {
+      return false;
+    }
     const retryAfter = retryAfterSeconds(response.headers.get('Retry-After'));
     return retryAfter === undefined || retryAfter <= policy.maxRetryAfterSeconds;
   };

@@ -6,9 +6,40 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import { SIGN_IN_HINT } from '../../shared/protocol';
 import { ToolError, isToolError } from '../toolError';
 
-export function toGraphToolError(error: unknown, what: string, scopes: readonly string[]): ToolError {
+/**
+ * The Graph client rewraps anything its middleware throws into a GraphError that keeps only the
+ * message and the stack. ToolErrors raised inside the chain (from the broker, the host guard)
+ * are remembered by their stack so the original, with its code and advice, comes back out.
+ */
+const raisedInChain = new Map<string, ToolError>();
+const MAX_REMEMBERED = 64;
+
+export function raiseInChain(error: unknown): never {
+  if (isToolError(error) && error.stack) {
+    raisedInChain.set(error.stack, error);
+    if (raisedInChain.size > MAX_REMEMBERED) {
+      raisedInChain.delete(raisedInChain.keys().next().value as string);
+    }
+  }
+  throw error;
+}
+
+function recoverToolError(error: unknown): ToolError | undefined {
   if (isToolError(error)) {
     return error;
+  }
+  const stack = error instanceof Error ? error.stack : undefined;
+  const original = stack ? raisedInChain.get(stack) : undefined;
+  if (stack && original) {
+    raisedInChain.delete(stack);
+  }
+  return original;
+}
+
+export function toGraphToolError(error: unknown, what: string, scopes: readonly string[]): ToolError {
+  const toolError = recoverToolError(error);
+  if (toolError) {
+    return toolError;
   }
   if (isAbort(error)) {
     return new ToolError('Cancelled', `${what} was cancelled or timed out. Try again; if Microsoft Graph is slow, narrow the request (e.g. a smaller $top).`);

@@ -5,6 +5,7 @@
  */
 import { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { ToolError } from '../toolError';
+import { raiseInChain } from './graphErrors';
 
 export class HostGuard implements Middleware {
   private next: Middleware | undefined;
@@ -23,7 +24,7 @@ export class HostGuard implements Middleware {
       origin = '';
     }
     if (origin !== this.origin) {
-      throw new ToolError('InvalidArgument', `Refused a request outside Microsoft Graph (${origin || 'invalid URL'}); only ${this.origin} is called.`);
+      raiseInChain(new ToolError('InvalidArgument', `Refused a request outside Microsoft Graph (${origin || 'invalid URL'}); only ${this.origin} is called.`));
     }
     await this.next!.execute(context);
   }

@@ -1,6 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ToolSelection, isToolEnabled, toolDeclaration } from '../../shared/toolCatalogue';
 import { registerAuthStatusTool } from './authStatus';
+import { registerCreateEventTool } from './calendar/createEvent';
+import { registerGetEventTool } from './calendar/getEvent';
+import { registerListEventsTool } from './calendar/listEvents';
 import { registerGetMyManagerTool } from './me/getMyManager';
 import { registerGetMyProfileTool } from './me/getMyProfile';
 import { registerListMyGroupsTool } from './me/listMyGroups';
@@ -18,6 +21,9 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['find_people', registerFindPeopleTool],
   ['get_user', registerGetUserTool],
   ['list_group_members', registerListGroupMembersTool],
+  ['list_events', registerListEventsTool],
+  ['get_event', registerGetEventTool],
+  ['create_event', registerCreateEventTool],
   ['auth_status', registerAuthStatusTool],
   ['graph_get', registerGraphGetTool],
 ];

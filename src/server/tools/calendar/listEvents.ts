@@ -1,0 +1,56 @@
+import { PageCollection } from '@microsoft/microsoft-graph-client';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { toolDeclaration } from '../../../shared/toolCatalogue';
+import { createGraphClient, requestSignal } from '../../graph/graphClient';
+import { toGraphToolError } from '../../graph/graphErrors';
+import { collectPages } from '../../graph/paging';
+import { ToolDeps, ToolError, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { DateTimeSchema, EVENT_FIELDS, EventSchema, TimeZoneSchema, shapeEvent, timeZoneHeader } from './calendarShapes';
+
+const TOOL = toolDeclaration('list_events');
+/** calendarView over a longer window is slow and rarely what was meant. */
+const MAX_RANGE_DAYS = 62;
+
+export function registerListEventsTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(TOOL.name, {
+    title: 'List calendar events',
+    description: 'Lists the signed-in user\'s calendar events (recurring ones expanded) between two date-times, in a time zone, ' +
+      'ordered by start: subject, times, location, organizer, attendee count, join link. Use it for "what is on my calendar".',
+    inputSchema: {
+      start: DateTimeSchema.describe('Window start, ISO 8601 (e.g. 2026-11-23T00:00:00)'),
+      end: DateTimeSchema.describe('Window end, ISO 8601; at most 62 days after start'),
+      timeZone: TimeZoneSchema.default('UTC').describe('Time zone for the window and the results (IANA or Windows name; default UTC)'),
+      limit: z.number().int().min(1).max(100).default(25).describe('Maximum number of events (default 25, at most 100)'),
+    },
+    outputSchema: { events: z.array(EventSchema), hasMore: z.boolean() },
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  }, (args, extra) => runTool(async () => {
+    checkWindow(args.start, args.end);
+    const signal = requestSignal(extra.signal);
+    try {
+      const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
+      const firstPage: PageCollection = await client.api('/me/calendarView')
+        .query({ startDateTime: args.start, endDateTime: args.end })
+        .header('Prefer', timeZoneHeader(args.timeZone))
+        .select(EVENT_FIELDS).orderby('start/dateTime').top(Math.min(args.limit, 50))
+        .option('signal', signal).get();
+      const { items, hasMore } = await collectPages<Record<string, unknown>>(client, firstPage, {
+        limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'events'),
+      });
+      return toolSuccess({ events: items.slice(0, args.limit).map(shapeEvent), hasMore });
+    } catch (error) {
+      throw toGraphToolError(error, 'listing your calendar', TOOL.scopes);
+    }
+  }));
+}
+
+function checkWindow(start: string, end: string): void {
+  const days = (Date.parse(end) - Date.parse(start)) / 86_400_000;
+  if (!(days > 0)) {
+    throw new ToolError('InvalidArgument', 'end must be after start.');
+  }
+  if (days > MAX_RANGE_DAYS) {
+    throw new ToolError('InvalidArgument', `The window is ${Math.ceil(days)} days; ask for at most ${MAX_RANGE_DAYS} days at a time.`);
+  }
+}
