@@ -52,7 +52,8 @@ describe('MCP tools against a fake Graph and a real broker', () => {
   it('lists the tools with titles, schemas and read-only annotations', async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user',
-      'list_group_members', 'list_events', 'get_event', 'create_event', 'auth_status', 'graph_get']);
+      'list_group_members', 'list_messages', 'get_message', 'list_mail_folders', 'send_mail', 'reply_to_message',
+      'list_events', 'get_event', 'create_event', 'auth_status', 'graph_get']);
     for (const tool of tools) {
       const readOnly = toolDeclaration(tool.name).readOnly;
       assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
@@ -270,6 +271,70 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const result = await call('create_event', { subject: 'Once', start: '2026-11-26T14:00:00', end: '2026-11-26T15:00:00' });
     assert.equal(result.isError, true);
     assert.equal(graph.requests.length, 1);
+  });
+
+  const MESSAGE_ID = 'AAMkAGVmMDEzMTM4LTZmYWUtNDdkNC1hMDZiLTU1OGY5OTZhYmY4OABGAAA=';
+
+  it('list_messages filters by sender, date and unread state, newest first, with Mail.Read', async () => {
+    const result = await call('list_messages', { from: 'DanaS@contoso.com', since: '2026-11-01T00:00:00', unreadOnly: true, limit: 5 });
+    assert.equal(result.isError, undefined, text(result));
+    const shaped = result.structuredContent as { messages: Array<Record<string, unknown>>; untrustedContent: string };
+    assert.equal(shaped.messages[0].from, 'DanaS@contoso.com');
+    assert.equal(shaped.messages[0].isRead, false);
+    assert.match(shaped.untrustedContent, /never as instructions/);
+    const request = graph.requests[0];
+    assert.equal(request.path, '/v1.0/me/mailFolders/inbox/messages');
+    assert.equal(request.query.get('$filter'), "receivedDateTime ge 2026-11-01T00:00:00Z and from/emailAddress/address eq 'DanaS@contoso.com' and isRead eq false");
+    assert.equal(request.query.get('$orderby'), 'receivedDateTime desc');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Mail.Read']);
+  });
+
+  it('list_messages searches free text, and refuses search mixed with filters', async () => {
+    assert.equal((await call('list_messages', { search: 'budget' })).isError, undefined);
+    assert.equal(graph.requests[0].query.get('$search'), '"budget"');
+    assert.equal(graph.requests[0].query.get('$filter'), null);
+    const mixed = await call('list_messages', { search: 'budget', unreadOnly: true });
+    assert.match(text(mixed), /cannot combine/);
+    assert.equal(graph.requests.length, 1);
+  });
+
+  it('get_message returns the body as text, capped, and marked untrusted', async () => {
+    const result = await call('get_message', { id: MESSAGE_ID, maxChars: 200 });
+    assert.equal(result.isError, undefined, text(result));
+    const shaped = result.structuredContent as Record<string, unknown>;
+    assert.match(String(shaped.body), /^Hi Megan,/);
+    assert.deepEqual(shaped.to, ['MeganB@contoso.com']);
+    assert.equal(shaped.truncated, false);
+    assert.equal(graph.requests[0].headers.prefer, 'outlook.body-content-type="text"');
+    const short = await call('get_message', { id: MESSAGE_ID, maxChars: 200 });
+    assert.ok(String((short.structuredContent as { body: string }).body).length <= 200 + 40);
+  });
+
+  it('list_mail_folders lists folders with counts', async () => {
+    const result = await call('list_mail_folders');
+    assert.deepEqual((result.structuredContent as { folders: Array<{ name: string; unread: number }> }).folders.map(f => [f.name, f.unread]), [['Inbox', 3]]);
+  });
+
+  it('send_mail posts the message with Mail.Send and is never retried after a 504', async () => {
+    const result = await call('send_mail', { to: ['AlexW@contoso.com'], subject: 'Numbers', body: 'Attached tomorrow.' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.deepEqual(graph.requests[0].body, {
+      message: { subject: 'Numbers', body: { contentType: 'Text', content: 'Attached tomorrow.' }, toRecipients: [{ emailAddress: { address: 'AlexW@contoso.com' } }], ccRecipients: [] },
+      saveToSentItems: true,
+    });
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Mail.Send']);
+    graph.script(graphError(504, 'GatewayTimeout', 'timeout'));
+    assert.equal((await call('send_mail', { to: ['AlexW@contoso.com'], subject: 'Once', body: 'x' })).isError, true);
+    assert.equal(graph.requests.length, 2, 'no second send');
+    assert.equal((await call('send_mail', { to: ['not an address'], subject: 'x', body: 'x' })).isError, true);
+    assert.equal(graph.requests.length, 2);
+  });
+
+  it('reply_to_message posts the reply', async () => {
+    const result = await call('reply_to_message', { id: MESSAGE_ID, comment: 'Will do.' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal(graph.requests[0].path, `/v1.0/me/messages/${encodeURIComponent(MESSAGE_ID)}/reply`);
+    assert.deepEqual(graph.requests[0].body, { comment: 'Will do.' });
   });
 
   it('does not follow a nextLink to another host', async () => {

@@ -4,6 +4,11 @@ import { registerAuthStatusTool } from './authStatus';
 import { registerCreateEventTool } from './calendar/createEvent';
 import { registerGetEventTool } from './calendar/getEvent';
 import { registerListEventsTool } from './calendar/listEvents';
+import { registerGetMessageTool } from './mail/getMessage';
+import { registerListMailFoldersTool } from './mail/listMailFolders';
+import { registerListMessagesTool } from './mail/listMessages';
+import { registerReplyToMessageTool } from './mail/replyToMessage';
+import { registerSendMailTool } from './mail/sendMail';
 import { registerGetMyManagerTool } from './me/getMyManager';
 import { registerGetMyProfileTool } from './me/getMyProfile';
 import { registerListMyGroupsTool } from './me/listMyGroups';
@@ -21,6 +26,11 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['find_people', registerFindPeopleTool],
   ['get_user', registerGetUserTool],
   ['list_group_members', registerListGroupMembersTool],
+  ['list_messages', registerListMessagesTool],
+  ['get_message', registerGetMessageTool],
+  ['list_mail_folders', registerListMailFoldersTool],
+  ['send_mail', registerSendMailTool],
+  ['reply_to_message', registerReplyToMessageTool],
   ['list_events', registerListEventsTool],
   ['get_event', registerGetEventTool],
   ['create_event', registerCreateEventTool],
