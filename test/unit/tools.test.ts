@@ -4,7 +4,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { notSignedInError } from '../../src/extension/auth/brokerError';
 import { BrokerClient } from '../../src/server/brokerClient';
-import { toolDeclaration } from '../../src/shared/toolCatalogue';
+import { ToolSelection, toolDeclaration } from '../../src/shared/toolCatalogue';
 import { createServer } from '../../src/server/createServer';
 import { RetryPolicy } from '../../src/server/graph/graphClient';
 import { FakeGraph, graphError } from '../helpers/fakeGraph';
@@ -64,25 +64,26 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.deepEqual(graphGet.inputSchema.required, ['path']);
   });
 
-  it('does not list write tools unless writes are allowed', async () => {
-    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens }, armEndpoint: 'https://management.azure.com' }, '1');
-    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-    const other = new Client({ name: 'read-only', version: '1' });
-    await Promise.all([server.connect(serverTransport), other.connect(clientTransport)]);
-    const { tools } = await other.listTools();
-    assert.ok(!tools.some(tool => tool.name === 'create_event'));
-    assert.ok(tools.every(tool => tool.annotations?.readOnlyHint === true));
-    await other.close();
-  });
-
-  it('lists only the tools the user enabled', async () => {
-    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens }, armEndpoint: 'https://management.azure.com' }, '1', { allowWrites: false, enabledTools: ['get_my_*'] });
+  /** Names a server built with this selection lists. */
+  async function listedTools(selection?: ToolSelection): Promise<Array<{ name: string; annotations?: { readOnlyHint?: boolean } }>> {
+    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens }, armEndpoint: 'https://management.azure.com' }, '1', selection);
     const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
     const other = new Client({ name: 'selection', version: '1' });
     await Promise.all([server.connect(serverTransport), other.connect(clientTransport)]);
     const { tools } = await other.listTools();
-    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager']);
     await other.close();
+    return tools;
+  }
+
+  it('does not list write tools unless writes are allowed', async () => {
+    const tools = await listedTools();
+    assert.ok(!tools.some(tool => tool.name === 'create_event' || tool.name === 'send_mail'));
+    assert.ok(tools.every(tool => tool.annotations?.readOnlyHint === true));
+  });
+
+  it('lists only the tools the user enabled', async () => {
+    const tools = await listedTools({ allowWrites: false, enabledTools: ['get_my_*'] });
+    assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager']);
   });
 
   it('get_my_profile returns the user with the broker\'s token on the wire', async () => {
