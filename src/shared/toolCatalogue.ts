@@ -39,6 +39,9 @@ export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'list_events', scopes: ['Calendars.Read'], readOnly: true },
   { name: 'get_event', scopes: ['Calendars.Read'], readOnly: true },
   { name: 'create_event', scopes: ['Calendars.ReadWrite'], readOnly: false },
+  { name: 'list_task_lists', scopes: ['Tasks.Read'], readOnly: true },
+  { name: 'list_tasks', scopes: ['Tasks.Read'], readOnly: true },
+  { name: 'create_task', scopes: ['Tasks.ReadWrite'], readOnly: false },
   { name: 'auth_status', scopes: [], readOnly: true },
   { name: 'graph_get', scopes: ['User.Read'], optionalScopes: GRAPH_GET_READ_SCOPES, readOnly: true },
 ];

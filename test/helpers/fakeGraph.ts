@@ -104,6 +104,18 @@ export class FakeGraph {
     }));
     this.routes.set('POST /v1.0/me/sendMail', () => ({ status: 202 }));
     this.routes.set(`POST /v1.0/me/messages/${encodeURIComponent(message.id)}/reply`, () => ({ status: 202 }));
+    const listId = 'AAMkADIyAAAAABrJAAA=';
+    this.routes.set('GET /v1.0/me/todo/lists', () => ({ status: 200, body: { value: [
+      { id: listId, displayName: 'Tasks', isOwner: true, isShared: false, wellknownListName: 'defaultList' },
+      { id: 'AAMkADIyAAAhrbPXAAA=', displayName: 'Shopping', isOwner: true, isShared: false, wellknownListName: 'none' },
+    ] } }));
+    this.routes.set(`GET /v1.0/me/todo/lists/${encodeURIComponent(listId)}/tasks`, () => ({ status: 200, body: { value: [
+      { id: 'AlMKXwbQAAAJws6wcAAAA=', title: 'File expense report', status: 'notStarted', importance: 'high',
+        dueDateTime: { dateTime: '2026-11-28T00:00:00.0000000', timeZone: 'UTC' }, createdDateTime: '2026-11-20T09:00:00Z' },
+    ] } }));
+    this.routes.set(`POST /v1.0/me/todo/lists/${encodeURIComponent(listId)}/tasks`, request => ({
+      status: 201, body: { id: 'AlMKXwbQAAAJws6wcNEW=', status: 'notStarted', createdDateTime: '2026-11-23T12:00:00Z', ...(request.body as object) },
+    }));
     this.routes.set('GET /v1.0/me/messages', () => ({
       status: 200,
       body: {

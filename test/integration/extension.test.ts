@@ -39,7 +39,8 @@ describe('Entra MCP Broker in a real VS Code', () => {
     const names = vscode.lm.tools.map(tool => tool.name).filter(name => name.startsWith('mcp_entra_')).sort();
     assert.deepEqual(names, ['mcp_entra_auth_status', 'mcp_entra_find_people', 'mcp_entra_get_event', 'mcp_entra_get_message',
       'mcp_entra_get_my_manager', 'mcp_entra_get_my_profile', 'mcp_entra_get_user', 'mcp_entra_graph_get', 'mcp_entra_list_events',
-      'mcp_entra_list_group_members', 'mcp_entra_list_mail_folders', 'mcp_entra_list_messages', 'mcp_entra_list_my_groups']);
+      'mcp_entra_list_group_members', 'mcp_entra_list_mail_folders', 'mcp_entra_list_messages', 'mcp_entra_list_my_groups',
+      'mcp_entra_list_task_lists', 'mcp_entra_list_tasks']);
     assert.ok(!names.includes('mcp_entra_create_event'), 'write tools are not listed by default');
   });
 
@@ -116,6 +117,24 @@ describe('Entra MCP Broker in a real VS Code', () => {
       assert.ok(vscode.lm.tools.some(tool => tool.name === 'mcp_entra_get_my_profile'));
     } finally {
       await setSetting('enabledTools', undefined);
+    }
+  });
+
+  it('lists write tools only with entraMcp.allowWrites, and runs one end to end', async () => {
+    try {
+      await setSetting('allowWrites', true);
+      await waitFor(async () => {
+        await vscode.commands.executeCommand('workbench.mcp.restartServer', SERVER_ID, { autoTrustChanges: true });
+        await startEntraServer();
+        return vscode.lm.tools.some(tool => tool.name === 'mcp_entra_create_task');
+      }, 'create_task to be listed', 30_000, 1_000);
+      assert.ok(vscode.lm.tools.some(tool => tool.name === 'mcp_entra_send_mail'));
+      const { text } = await invokeTool('mcp_entra_create_task', { listId: 'AAMkADIyAAAAABrJAAA=', title: 'Written from VS Code' });
+      assert.match(text, /Written from VS Code/);
+      const post = graph.requests.find(request => request.method === 'POST');
+      assert.deepEqual((post?.body as { title: string }).title, 'Written from VS Code');
+    } finally {
+      await setSetting('allowWrites', undefined);
     }
   });
 });

@@ -53,7 +53,7 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user',
       'list_group_members', 'list_messages', 'get_message', 'list_mail_folders', 'send_mail', 'reply_to_message',
-      'list_events', 'get_event', 'create_event', 'auth_status', 'graph_get']);
+      'list_events', 'get_event', 'create_event', 'list_task_lists', 'list_tasks', 'create_task', 'auth_status', 'graph_get']);
     for (const tool of tools) {
       const readOnly = toolDeclaration(tool.name).readOnly;
       assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
@@ -336,6 +336,36 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(result.isError, undefined, text(result));
     assert.equal(graph.requests[0].path, `/v1.0/me/messages/${encodeURIComponent(MESSAGE_ID)}/reply`);
     assert.deepEqual(graph.requests[0].body, { comment: 'Will do.' });
+  });
+
+  const LIST_ID = 'AAMkADIyAAAAABrJAAA=';
+
+  it('list_task_lists marks the default list', async () => {
+    const result = await call('list_task_lists');
+    assert.deepEqual((result.structuredContent as { lists: Array<{ name: string; isDefault: boolean }> }).lists.map(list => [list.name, list.isDefault]),
+      [['Tasks', true], ['Shopping', false]]);
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Tasks.Read']);
+  });
+
+  it('list_tasks lists open tasks by default', async () => {
+    const result = await call('list_tasks', { listId: LIST_ID });
+    assert.equal(result.isError, undefined, text(result));
+    assert.deepEqual((result.structuredContent as { tasks: Array<Record<string, unknown>> }).tasks[0], {
+      id: 'AlMKXwbQAAAJws6wcAAAA=', title: 'File expense report', status: 'notStarted', importance: 'high',
+      due: '2026-11-28T00:00:00.0000000', created: '2026-11-20T09:00:00Z',
+    });
+    assert.equal(graph.requests[0].query.get('$filter'), "status ne 'completed'");
+    await call('list_tasks', { listId: LIST_ID, status: 'all' });
+    assert.equal(graph.requests[1].query.get('$filter'), null);
+  });
+
+  it('create_task posts the task with Tasks.ReadWrite', async () => {
+    const result = await call('create_task', { listId: LIST_ID, title: 'Book travel', dueDate: '2026-12-01', importance: 'high' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.deepEqual(graph.requests[0].body, { title: 'Book travel', importance: 'high', dueDateTime: { dateTime: '2026-12-01T00:00:00', timeZone: 'UTC' } });
+    assert.equal((result.structuredContent as { task: { title: string } }).task.title, 'Book travel');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Tasks.ReadWrite']);
+    assert.equal((await call('create_task', { listId: '../../me', title: 'x' })).isError, true);
   });
 
   it('does not follow a nextLink to another host', async () => {

@@ -14,6 +14,9 @@ import { registerGetMyProfileTool } from './me/getMyProfile';
 import { registerListMyGroupsTool } from './me/listMyGroups';
 import { registerFindPeopleTool } from './people/findPeople';
 import { registerGetUserTool } from './people/getUser';
+import { registerCreateTaskTool } from './tasks/createTask';
+import { registerListTaskListsTool } from './tasks/listTaskLists';
+import { registerListTasksTool } from './tasks/listTasks';
 import { registerListGroupMembersTool } from './people/listGroupMembers';
 import { registerGraphGetTool } from './graphGet';
 import { ToolDeps } from './toolContext';
@@ -34,6 +37,9 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['list_events', registerListEventsTool],
   ['get_event', registerGetEventTool],
   ['create_event', registerCreateEventTool],
+  ['list_task_lists', registerListTaskListsTool],
+  ['list_tasks', registerListTasksTool],
+  ['create_task', registerCreateTaskTool],
   ['auth_status', registerAuthStatusTool],
   ['graph_get', registerGraphGetTool],
 ];
