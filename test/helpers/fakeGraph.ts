@@ -104,6 +104,15 @@ export class FakeGraph {
     }));
     this.routes.set('POST /v1.0/me/sendMail', () => ({ status: 202 }));
     this.routes.set(`POST /v1.0/me/messages/${encodeURIComponent(message.id)}/reply`, () => ({ status: 202 }));
+    const notes = { id: '01BYE5RZ6QN3ZWBTUFOFD3GSPGOHDJD36K', name: 'notes.md', size: 64, webUrl: 'https://contoso-my.sharepoint.com/notes.md',
+      lastModifiedDateTime: '2026-11-20T10:00:00Z', file: { mimeType: 'text/markdown' }, parentReference: { path: '/drive/root:/Documents' } };
+    const deck = { id: '01BYE5RZ5MYLM2SMX75ZBIPQZIHT6OAYPB', name: 'Plan.pptx', size: 2_000_000, webUrl: 'https://contoso-my.sharepoint.com/Plan.pptx',
+      lastModifiedDateTime: '2026-11-19T10:00:00Z', file: { mimeType: 'application/vnd.openxmlformats-officedocument.presentationml.presentation' }, parentReference: { path: '/drive/root:/Documents' } };
+    this.routes.set("GET /v1.0/me/drive/root/search(q='roadmap%20''26')", () => ({ status: 200, body: { value: [notes, deck] } }));
+    this.routes.set('GET /v1.0/me/drive/root:/Documents/Q4%20Plans:/children', () => ({ status: 200, body: { value: [notes, deck, { id: '01BYE5RZFOLDERAAAAAAAAAAAAAAAAAAAA', name: 'Old', folder: { childCount: 3 }, parentReference: { path: '/drive/root:/Documents' } }] } }));
+    this.routes.set(`GET /v1.0/me/drive/items/${notes.id}`, () => ({ status: 200, body: notes }));
+    this.routes.set(`GET /v1.0/me/drive/items/${notes.id}/content`, () => ({ status: 200, headers: { 'content-type': 'text/markdown' }, body: '# Roadmap\n\n- Ship the broker\n' }));
+    this.routes.set(`GET /v1.0/me/drive/items/${deck.id}`, () => ({ status: 200, body: deck }));
     const listId = 'AAMkADIyAAAAABrJAAA=';
     this.routes.set('GET /v1.0/me/todo/lists', () => ({ status: 200, body: { value: [
       { id: listId, displayName: 'Tasks', isOwner: true, isShared: false, wellknownListName: 'defaultList' },

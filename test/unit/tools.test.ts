@@ -53,7 +53,8 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user',
       'list_group_members', 'list_messages', 'get_message', 'list_mail_folders', 'send_mail', 'reply_to_message',
-      'list_events', 'get_event', 'create_event', 'list_task_lists', 'list_tasks', 'create_task', 'auth_status', 'graph_get']);
+      'list_events', 'get_event', 'create_event', 'search_files', 'list_folder', 'read_file', 'list_task_lists', 'list_tasks', 'create_task',
+      'auth_status', 'graph_get']);
     for (const tool of tools) {
       const readOnly = toolDeclaration(tool.name).readOnly;
       assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
@@ -336,6 +337,36 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(result.isError, undefined, text(result));
     assert.equal(graph.requests[0].path, `/v1.0/me/messages/${encodeURIComponent(MESSAGE_ID)}/reply`);
     assert.deepEqual(graph.requests[0].body, { comment: 'Will do.' });
+  });
+
+  it('search_files searches OneDrive with the query as an escaped OData literal', async () => {
+    const result = await call('search_files', { query: "roadmap '26" });
+    assert.equal(result.isError, undefined, text(result));
+    const { items } = result.structuredContent as { items: Array<Record<string, unknown>> };
+    assert.deepEqual(items[0], { id: '01BYE5RZ6QN3ZWBTUFOFD3GSPGOHDJD36K', name: 'notes.md', kind: 'file', size: 64, mimeType: 'text/markdown',
+      modified: '2026-11-20T10:00:00Z', path: '/Documents', webUrl: 'https://contoso-my.sharepoint.com/notes.md' });
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Files.Read']);
+  });
+
+  it('list_folder lists by path with each segment encoded, and refuses path tricks', async () => {
+    const result = await call('list_folder', { path: 'Documents/Q4 Plans' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.deepEqual((result.structuredContent as { items: Array<{ kind: string }> }).items.map(item => item.kind), ['file', 'file', 'folder']);
+    for (const path of ['Documents/../..', 'a:b', 'x\\y']) {
+      assert.equal((await call('list_folder', { path })).isError, true, path);
+    }
+    assert.equal(graph.requests.length, 1);
+  });
+
+  it('read_file reads a text file and refuses Office documents', async () => {
+    const result = await call('read_file', { id: '01BYE5RZ6QN3ZWBTUFOFD3GSPGOHDJD36K' });
+    assert.equal(result.isError, undefined, text(result));
+    const shaped = result.structuredContent as { text: string; truncated: boolean; untrustedContent: string };
+    assert.equal(shaped.text, '# Roadmap\n\n- Ship the broker\n');
+    assert.equal(shaped.truncated, false);
+    const deck = await call('read_file', { id: '01BYE5RZ5MYLM2SMX75ZBIPQZIHT6OAYPB' });
+    assert.match(text(deck), /not a text file/);
+    assert.ok(!graph.requests.some(request => request.path.endsWith('5MYLM2SMX75ZBIPQZIHT6OAYPB/content')), 'the document is never downloaded');
   });
 
   const LIST_ID = 'AAMkADIyAAAAABrJAAA=';

@@ -4,6 +4,9 @@ import { registerAuthStatusTool } from './authStatus';
 import { registerCreateEventTool } from './calendar/createEvent';
 import { registerGetEventTool } from './calendar/getEvent';
 import { registerListEventsTool } from './calendar/listEvents';
+import { registerListFolderTool } from './files/listFolder';
+import { registerReadFileTool } from './files/readFile';
+import { registerSearchFilesTool } from './files/searchFiles';
 import { registerGetMessageTool } from './mail/getMessage';
 import { registerListMailFoldersTool } from './mail/listMailFolders';
 import { registerListMessagesTool } from './mail/listMessages';
@@ -37,6 +40,9 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['list_events', registerListEventsTool],
   ['get_event', registerGetEventTool],
   ['create_event', registerCreateEventTool],
+  ['search_files', registerSearchFilesTool],
+  ['list_folder', registerListFolderTool],
+  ['read_file', registerReadFileTool],
   ['list_task_lists', registerListTaskListsTool],
   ['list_tasks', registerListTasksTool],
   ['create_task', registerCreateTaskTool],
