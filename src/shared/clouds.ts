@@ -56,9 +56,25 @@ const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
  * scope is qualified with that cloud's Graph resource URI.
  */
 export function qualifyScopeForCloud(scope: string, cloud: CloudDescription): string {
+  if (scope.startsWith(PUBLIC_ARM_RESOURCE)) {
+    return qualifyArmScopeForCloud(scope, cloud);
+  }
   const isShortGraphScope = !scope.includes('/') && !scope.includes(':') && !OIDC_SCOPES.has(scope);
   if (!isShortGraphScope || cloud.providerId === 'microsoft' || !cloud.graphEndpoint) {
     return scope;
   }
   return `${cloud.graphEndpoint}/${scope}`;
+}
+
+const PUBLIC_ARM_RESOURCE = 'https://management.azure.com/';
+
+/**
+ * ARM scopes are declared for the public cloud (`https://management.azure.com/.default`); a
+ * sovereign cloud's Resource Manager is its own resource, so the prefix is swapped for it.
+ */
+export function qualifyArmScopeForCloud(scope: string, cloud: CloudDescription): string {
+  if (!scope.startsWith(PUBLIC_ARM_RESOURCE) || cloud.providerId === 'microsoft' || !cloud.armEndpoint) {
+    return scope;
+  }
+  return `${cloud.armEndpoint}/${scope.slice(PUBLIC_ARM_RESOURCE.length)}`;
 }

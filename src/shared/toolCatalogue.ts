@@ -24,6 +24,9 @@ export const GRAPH_GET_READ_SCOPES = [
   'ChannelMessage.Read.All', 'Presence.Read', 'Notes.Read',
 ] as const;
 
+/** Azure Resource Manager, public cloud; the broker maps it to a sovereign cloud's resource. */
+export const ARM_DEFAULT_SCOPE = 'https://management.azure.com/.default';
+
 export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'get_my_profile', scopes: ['User.Read'], readOnly: true },
   { name: 'get_my_manager', scopes: ['User.Read'], readOnly: true },
@@ -46,7 +49,11 @@ export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'list_tasks', scopes: ['Tasks.Read'], readOnly: true },
   { name: 'create_task', scopes: ['Tasks.ReadWrite'], readOnly: false },
   { name: 'auth_status', scopes: [], readOnly: true },
+  { name: 'list_subscriptions', scopes: [ARM_DEFAULT_SCOPE], readOnly: true },
+  { name: 'list_resource_groups', scopes: [ARM_DEFAULT_SCOPE], readOnly: true },
+  { name: 'list_resources', scopes: [ARM_DEFAULT_SCOPE], readOnly: true },
   { name: 'graph_get', scopes: ['User.Read'], optionalScopes: GRAPH_GET_READ_SCOPES, readOnly: true },
+  { name: 'arm_get', scopes: [ARM_DEFAULT_SCOPE], readOnly: true },
 ];
 
 export function toolDeclaration(name: string): ToolScopeDeclaration {

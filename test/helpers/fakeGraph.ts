@@ -113,6 +113,24 @@ export class FakeGraph {
     this.routes.set(`GET /v1.0/me/drive/items/${notes.id}`, () => ({ status: 200, body: notes }));
     this.routes.set(`GET /v1.0/me/drive/items/${notes.id}/content`, () => ({ status: 200, headers: { 'content-type': 'text/markdown' }, body: '# Roadmap\n\n- Ship the broker\n' }));
     this.routes.set(`GET /v1.0/me/drive/items/${deck.id}`, () => ({ status: 200, body: deck }));
+    // Azure Resource Manager, served by the same fake (tests point both endpoints here).
+    const subscription = (n: number) => ({ id: `/subscriptions/0000000${n}-0000-4000-8000-000000000000`, subscriptionId: `0000000${n}-0000-4000-8000-000000000000`,
+      tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', displayName: `Subscription ${n}`, state: 'Enabled' });
+    this.routes.set('GET /subscriptions', request => (request.query.get('$skiptoken')
+      ? { status: 200, body: { value: [subscription(2)] } }
+      : { status: 200, body: { value: [subscription(1)], nextLink: `${this.endpoint}/subscriptions?api-version=2022-12-01&$skiptoken=page2` } }));
+    const sub = '00000001-0000-4000-8000-000000000000';
+    this.routes.set(`GET /subscriptions/${sub}/resourcegroups`, () => ({ status: 200, body: { value: [
+      { id: `/subscriptions/${sub}/resourceGroups/web-rg`, name: 'web-rg', location: 'westeurope', properties: { provisioningState: 'Succeeded' } },
+    ] } }));
+    this.routes.set(`GET /subscriptions/${sub}/resourceGroups/web-rg/resources`, () => ({ status: 200, body: { value: [
+      { id: `/subscriptions/${sub}/resourceGroups/web-rg/providers/Microsoft.Web/sites/contoso-app`, name: 'contoso-app', type: 'Microsoft.Web/sites', kind: 'app,linux', location: 'westeurope' },
+      { id: `/subscriptions/${sub}/resourceGroups/web-rg/providers/Microsoft.Web/serverFarms/contoso-plan`, name: 'contoso-plan', type: 'Microsoft.Web/serverFarms', location: 'westeurope', sku: { name: 'P1v3' } },
+    ] } }));
+    this.routes.set(`GET /subscriptions/${sub}/resourceGroups/web-rg/providers/Microsoft.Web/sites/contoso-app`, () => ({ status: 200, body: {
+      id: `/subscriptions/${sub}/resourceGroups/web-rg/providers/Microsoft.Web/sites/contoso-app`, name: 'contoso-app', type: 'Microsoft.Web/sites',
+      properties: { state: 'Running', defaultHostName: 'contoso-app.azurewebsites.net' },
+    } }));
     const listId = 'AAMkADIyAAAAABrJAAA=';
     this.routes.set('GET /v1.0/me/todo/lists', () => ({ status: 200, body: { value: [
       { id: listId, displayName: 'Tasks', isOwner: true, isShared: false, wellknownListName: 'defaultList' },

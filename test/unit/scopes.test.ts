@@ -48,6 +48,8 @@ describe('scope rules', () => {
     assert.equal(qualifyScopeForCloud('User.Read', CLOUDS.AzureCloud), 'User.Read');
     assert.equal(qualifyScopeForCloud('User.Read', CLOUDS.AzureChinaCloud), 'https://microsoftgraph.chinacloudapi.cn/User.Read');
     assert.equal(qualifyScopeForCloud('offline_access', CLOUDS.AzureChinaCloud), 'offline_access');
+    assert.equal(qualifyScopeForCloud('https://management.azure.com/.default', CLOUDS.AzureCloud), 'https://management.azure.com/.default');
+    assert.equal(qualifyScopeForCloud('https://management.azure.com/.default', CLOUDS.AzureUSGovernment), 'https://management.usgovcloudapi.net/.default');
   });
 
   it('selects tools by name or pattern, and lists write tools only when writes are allowed', () => {

@@ -20,7 +20,7 @@ describe('MCP tools against a fake Graph and a real broker', () => {
 
   async function connect(brokerPath = harness.path, secret = harness.secret, selection = { allowWrites: true, enabledTools: [] as string[] }): Promise<Client> {
     tokens = new BrokerClient({ path: brokerPath, secret, clientVersion: 'test', connectAttempts: 2, retryDelayMs: 20 });
-    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens, retry: FAST_RETRY }, armEndpoint: 'https://management.azure.com' }, '1.2.3', selection);
+    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens, retry: FAST_RETRY }, armEndpoint: graph.endpoint }, '1.2.3', selection);
     const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
     const mcpClient = new Client({ name: 'test-client', version: '1' });
     await Promise.all([server.connect(serverTransport), mcpClient.connect(clientTransport)]);
@@ -54,7 +54,8 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user',
       'list_group_members', 'list_messages', 'get_message', 'list_mail_folders', 'send_mail', 'reply_to_message',
       'list_events', 'get_event', 'create_event', 'search_files', 'list_folder', 'read_file', 'list_task_lists', 'list_tasks', 'create_task',
-      'auth_status', 'graph_get']);
+      'list_subscriptions', 'list_resource_groups', 'list_resources', 'auth_status', 'graph_get', 'arm_get']);
+    assert.ok(tools.length <= 40, 'VS Code caps a request at 128 tools; the catalogue stays well under');
     for (const tool of tools) {
       const readOnly = toolDeclaration(tool.name).readOnly;
       assert.ok(tool.title && tool.description && tool.outputSchema, tool.name);
@@ -367,6 +368,41 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const deck = await call('read_file', { id: '01BYE5RZ5MYLM2SMX75ZBIPQZIHT6OAYPB' });
     assert.match(text(deck), /not a text file/);
     assert.ok(!graph.requests.some(request => request.path.endsWith('5MYLM2SMX75ZBIPQZIHT6OAYPB/content')), 'the document is never downloaded');
+  });
+
+  const SUBSCRIPTION = '00000001-0000-4000-8000-000000000000';
+
+  it('list_subscriptions follows ARM nextLink paging with the ARM scope', async () => {
+    const result = await call('list_subscriptions');
+    assert.equal(result.isError, undefined, text(result));
+    const { subscriptions, hasMore } = result.structuredContent as { subscriptions: Array<{ id: string; name: string }>; hasMore: boolean };
+    assert.deepEqual(subscriptions.map(entry => entry.name), ['Subscription 1', 'Subscription 2']);
+    assert.equal(hasMore, false);
+    assert.equal(graph.requests[0].query.get('api-version'), '2022-12-01');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['https://management.azure.com/.default']);
+  });
+
+  it('list_resource_groups and list_resources read a subscription\'s groups and a group\'s resources', async () => {
+    const groups = await call('list_resource_groups', { subscriptionId: SUBSCRIPTION });
+    assert.deepEqual((groups.structuredContent as { resourceGroups: unknown[] }).resourceGroups, [{ name: 'web-rg', location: 'westeurope', state: 'Succeeded' }]);
+    const resources = await call('list_resources', { subscriptionId: SUBSCRIPTION, resourceGroup: 'web-rg' });
+    assert.equal(resources.isError, undefined, text(resources));
+    const shaped = (resources.structuredContent as { resources: Array<{ type: string; sku: string | null }> }).resources;
+    assert.deepEqual(shaped.map(resource => [resource.type, resource.sku]), [['Microsoft.Web/sites', null], ['Microsoft.Web/serverFarms', 'P1v3']]);
+    assert.equal((await call('list_resources', { subscriptionId: SUBSCRIPTION, resourceGroup: '../x' })).isError, true);
+    assert.equal((await call('list_resource_groups', { subscriptionId: 'not-a-guid' })).isError, true);
+  });
+
+  it('arm_get reads an ARM resource and refuses paths outside ARM\'s roots', async () => {
+    const result = await call('arm_get', { path: `/subscriptions/${SUBSCRIPTION}/resourceGroups/web-rg/providers/Microsoft.Web/sites/contoso-app`, apiVersion: '2023-01-01' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal(((result.structuredContent as { item: { properties: { state: string } } }).item.properties.state), 'Running');
+    assert.equal(graph.requests[0].query.get('api-version'), '2023-01-01');
+    for (const path of ['https://evil.example/subscriptions', '/me', '/subscriptions/../me', '/subscriptions?x=1']) {
+      assert.equal((await call('arm_get', { path, apiVersion: '2023-01-01' })).isError, true, path);
+    }
+    assert.equal((await call('arm_get', { path: '/subscriptions', apiVersion: 'latest' })).isError, true);
+    assert.equal(graph.requests.length, 1);
   });
 
   const LIST_ID = 'AAMkADIyAAAAABrJAAA=';

@@ -38,6 +38,8 @@ export interface ClientOptions {
    * may have happened, and repeating it could, say, send a mail twice.
    */
   readonly nonIdempotent?: boolean;
+  /** Path segment after the base URL: `v1.0` for Graph, empty for Azure Resource Manager. */
+  readonly defaultVersion?: string;
 }
 
 /** A Graph client that authenticates as `tool` with exactly `scopes`. */
@@ -48,7 +50,7 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
   const policy = access.retry ?? DEFAULT_RETRY_POLICY;
   return Client.initWithMiddleware({
     baseUrl: access.endpoint,
-    defaultVersion: 'v1.0',
+    defaultVersion: options.defaultVersion ?? 'v1.0',
     // Without this the client would send no token to a sovereign, proxy or test endpoint.
     customHosts: new Set([hostnameOf(access.endpoint)]),
     middleware: [

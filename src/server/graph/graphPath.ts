@@ -19,16 +19,16 @@ export class GraphPathError extends Error {}
  * Returns the path to request (starting with `/`), or throws a GraphPathError whose message
  * says how to write the path instead.
  */
-export function validateGraphPath(path: string): string {
+export function validateGraphPath(path: string, service = 'Microsoft Graph'): string {
   const trimmed = path.trim();
   if (trimmed.length === 0 || trimmed.length > MAX_GRAPH_PATH_LENGTH) {
     throw new GraphPathError(`The path must be 1 to ${MAX_GRAPH_PATH_LENGTH} characters, e.g. "/me/messages".`);
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || trimmed.startsWith('//') || trimmed.includes('\\')) {
-    throw new GraphPathError('Give a path relative to Microsoft Graph, such as "/me/events"; absolute URLs and other hosts are refused.');
+    throw new GraphPathError(`Give a path relative to ${service}, such as "${service === 'Microsoft Graph' ? '/me/events' : '/subscriptions'}"; absolute URLs and other hosts are refused.`);
   }
   if (/[?#]/.test(trimmed)) {
-    throw new GraphPathError('Put query options in the select, filter and top arguments, not in the path.');
+    throw new GraphPathError('Put query options in the tool\'s arguments, not in the path.');
   }
   if (!ALLOWED_CHARACTERS.test(trimmed)) {
     throw new GraphPathError('The path contains characters Graph paths do not use (spaces, quotes other than \', control characters or line breaks). Percent-encode values inside parentheses.');
@@ -41,7 +41,7 @@ export function validateGraphPath(path: string): string {
   if (segments.some(segment => segment === '' || segment === '.' || segment === '..')) {
     throw new GraphPathError('Empty, "." and ".." path segments are refused.');
   }
-  if ((GRAPH_VERSIONS as readonly string[]).includes(segments[0].toLowerCase())) {
+  if (service === 'Microsoft Graph' && (GRAPH_VERSIONS as readonly string[]).includes(segments[0].toLowerCase())) {
     throw new GraphPathError(`Leave the API version out of the path ("/me", not "/${segments[0]}/me") and use the version argument.`);
   }
   return withSlash;

@@ -1,6 +1,10 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ToolSelection, isToolEnabled, toolDeclaration } from '../../shared/toolCatalogue';
 import { registerAuthStatusTool } from './authStatus';
+import { registerArmGetTool } from './azure/armGet';
+import { registerListResourceGroupsTool } from './azure/listResourceGroups';
+import { registerListResourcesTool } from './azure/listResources';
+import { registerListSubscriptionsTool } from './azure/listSubscriptions';
 import { registerCreateEventTool } from './calendar/createEvent';
 import { registerGetEventTool } from './calendar/getEvent';
 import { registerListEventsTool } from './calendar/listEvents';
@@ -46,8 +50,12 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['list_task_lists', registerListTaskListsTool],
   ['list_tasks', registerListTasksTool],
   ['create_task', registerCreateTaskTool],
+  ['list_subscriptions', registerListSubscriptionsTool],
+  ['list_resource_groups', registerListResourceGroupsTool],
+  ['list_resources', registerListResourcesTool],
   ['auth_status', registerAuthStatusTool],
   ['graph_get', registerGraphGetTool],
+  ['arm_get', registerArmGetTool],
 ];
 
 /** Registers the tools the user's selection enables: disabled and (by default) write tools are not listed. */

@@ -1,0 +1,42 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { toolDeclaration } from '../../../shared/toolCatalogue';
+import { requestSignal } from '../../graph/graphClient';
+import { toGraphToolError } from '../../graph/graphErrors';
+import { textField } from '../shapes';
+import { ToolDeps, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { collectArmPages, createArmClient } from './armAccess';
+
+const TOOL = toolDeclaration('list_subscriptions');
+const LIMIT = 200;
+
+export function registerListSubscriptionsTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(TOOL.name, {
+    title: 'List Azure subscriptions',
+    description: 'Lists the Azure subscriptions the signed-in user can see: id, name, state and tenant. Use an id with list_resource_groups.',
+    inputSchema: {},
+    outputSchema: {
+      subscriptions: z.array(z.object({ id: z.string(), name: z.string().nullable(), state: z.string().nullable(), tenantId: z.string().nullable() })),
+      hasMore: z.boolean(),
+    },
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  }, (_args, extra) => runTool(async () => {
+    const signal = requestSignal(extra.signal);
+    try {
+      const client = createArmClient(deps, TOOL.name, TOOL.scopes);
+      const first = await client.api('/subscriptions').query({ 'api-version': '2022-12-01' }).option('signal', signal).get();
+      const { items, hasMore } = await collectArmPages(client, first, { limit: LIMIT, signal, onProgress: progressReporter(extra, LIMIT, 'subscriptions') });
+      return toolSuccess({
+        subscriptions: items.map(subscription => ({
+          id: String(subscription.subscriptionId ?? ''),
+          name: textField(subscription, 'displayName'),
+          state: textField(subscription, 'state'),
+          tenantId: textField(subscription, 'tenantId'),
+        })),
+        hasMore,
+      });
+    } catch (error) {
+      throw toGraphToolError(error, 'listing your Azure subscriptions', TOOL.scopes);
+    }
+  }));
+}
