@@ -131,6 +131,20 @@ export class FakeGraph {
       id: `/subscriptions/${sub}/resourceGroups/web-rg/providers/Microsoft.Web/sites/contoso-app`, name: 'contoso-app', type: 'Microsoft.Web/sites',
       properties: { state: 'Running', defaultHostName: 'contoso-app.azurewebsites.net' },
     } }));
+    const team = '02bd9fd6-8f93-4758-87c3-1fb73740a315';
+    const channel = '19:09fc54a3141a45d0bc769cf506d2e079@thread.skype';
+    const chat = '19:8b081ef6-4792-4def-b2c9-c363a1bf41d5_5031bb31-22c0-4f6f-9f73-91d34ab2b32d@unq.gbl.spaces';
+    this.routes.set('GET /v1.0/me/joinedTeams', () => ({ status: 200, body: { value: [{ id: team, displayName: 'Contoso Team', description: 'Everyone' }] } }));
+    this.routes.set(`GET /v1.0/teams/${team}/channels`, () => ({ status: 200, body: { value: [{ id: channel, displayName: 'General', description: null, membershipType: 'standard' }] } }));
+    const chatMessage = (id: string, html: string, messageType = 'message') => ({ id, messageType, createdDateTime: '2026-11-23T08:00:00Z',
+      from: { user: { id: 'u1', displayName: 'Alex Wilber' } }, body: { contentType: 'html', content: html } });
+    this.routes.set(`GET /v1.0/teams/${team}/channels/${encodeURIComponent(channel)}/messages`, () => ({ status: 200, body: { value: [
+      chatMessage('1616990032035', '<div><p>Release is <b>Friday</b>. <a href="https://contoso.com/plan">Plan</a></p></div>'),
+      chatMessage('1616990032036', '<systemEventMessage/>', 'systemEventMessage'),
+    ] } }));
+    this.routes.set('GET /v1.0/me/chats', () => ({ status: 200, body: { value: [{ id: chat, topic: null, chatType: 'oneOnOne', lastUpdatedDateTime: '2026-11-23T08:05:00Z' }] } }));
+    this.routes.set(`GET /v1.0/me/chats/${encodeURIComponent(chat)}/messages`, () => ({ status: 200, body: { value: [chatMessage('1616989510408', '<p>Can you review my PR?</p>')] } }));
+    this.routes.set(`POST /v1.0/chats/${encodeURIComponent(chat)}/messages`, request => ({ status: 201, body: { ...chatMessage('1616991463150', ''), body: (request.body as { body: unknown }).body } }));
     const listId = 'AAMkADIyAAAAABrJAAA=';
     this.routes.set('GET /v1.0/me/todo/lists', () => ({ status: 200, body: { value: [
       { id: listId, displayName: 'Tasks', isOwner: true, isShared: false, wellknownListName: 'defaultList' },

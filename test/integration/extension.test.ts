@@ -38,8 +38,9 @@ describe('Entra MCP Broker in a real VS Code', () => {
     await startEntraServer();
     const names = vscode.lm.tools.map(tool => tool.name).filter(name => name.startsWith('mcp_entra_')).sort();
     assert.deepEqual(names, ['mcp_entra_arm_get', 'mcp_entra_auth_status', 'mcp_entra_find_people', 'mcp_entra_get_event', 'mcp_entra_get_message',
-      'mcp_entra_get_my_manager', 'mcp_entra_get_my_profile', 'mcp_entra_get_user', 'mcp_entra_graph_get', 'mcp_entra_list_events',
-      'mcp_entra_list_folder', 'mcp_entra_list_group_members', 'mcp_entra_list_mail_folders', 'mcp_entra_list_messages', 'mcp_entra_list_my_groups',
+      'mcp_entra_get_my_manager', 'mcp_entra_get_my_profile', 'mcp_entra_get_user', 'mcp_entra_graph_get',
+      'mcp_entra_list_channel_messages', 'mcp_entra_list_channels', 'mcp_entra_list_chat_messages', 'mcp_entra_list_chats', 'mcp_entra_list_events',
+      'mcp_entra_list_folder', 'mcp_entra_list_group_members', 'mcp_entra_list_joined_teams', 'mcp_entra_list_mail_folders', 'mcp_entra_list_messages', 'mcp_entra_list_my_groups',
       'mcp_entra_list_resource_groups', 'mcp_entra_list_resources', 'mcp_entra_list_subscriptions',
       'mcp_entra_list_task_lists', 'mcp_entra_list_tasks', 'mcp_entra_read_file', 'mcp_entra_search_files']);
     assert.ok(!names.includes('mcp_entra_create_event'), 'write tools are not listed by default');

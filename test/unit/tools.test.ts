@@ -53,7 +53,9 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user',
       'list_group_members', 'list_messages', 'get_message', 'list_mail_folders', 'send_mail', 'reply_to_message',
-      'list_events', 'get_event', 'create_event', 'search_files', 'list_folder', 'read_file', 'list_task_lists', 'list_tasks', 'create_task',
+      'list_events', 'get_event', 'create_event', 'search_files', 'list_folder', 'read_file',
+      'list_joined_teams', 'list_channels', 'list_channel_messages', 'list_chats', 'list_chat_messages', 'send_chat_message',
+      'list_task_lists', 'list_tasks', 'create_task',
       'list_subscriptions', 'list_resource_groups', 'list_resources', 'auth_status', 'graph_get', 'arm_get']);
     assert.ok(tools.length <= 40, 'VS Code caps a request at 128 tools; the catalogue stays well under');
     for (const tool of tools) {
@@ -403,6 +405,40 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     }
     assert.equal((await call('arm_get', { path: '/subscriptions', apiVersion: 'latest' })).isError, true);
     assert.equal(graph.requests.length, 1);
+  });
+
+  const TEAM = '02bd9fd6-8f93-4758-87c3-1fb73740a315';
+  const CHANNEL = '19:09fc54a3141a45d0bc769cf506d2e079@thread.skype';
+  const CHAT = '19:8b081ef6-4792-4def-b2c9-c363a1bf41d5_5031bb31-22c0-4f6f-9f73-91d34ab2b32d@unq.gbl.spaces';
+
+  it('Teams: lists teams and channels, and reads channel messages as text without system events', async () => {
+    const teams = await call('list_joined_teams');
+    assert.deepEqual((teams.structuredContent as { teams: Array<{ id: string }> }).teams.map(team => team.id), [TEAM]);
+    const channels = await call('list_channels', { teamId: TEAM });
+    assert.deepEqual((channels.structuredContent as { channels: Array<{ id: string }> }).channels.map(channel => channel.id), [CHANNEL]);
+    const messages = await call('list_channel_messages', { teamId: TEAM, channelId: CHANNEL });
+    assert.equal(messages.isError, undefined, text(messages));
+    const shaped = messages.structuredContent as { messages: Array<{ text: string; from: string }>; untrustedContent: string };
+    assert.deepEqual(shaped.messages.map(message => [message.from, message.text]), [['Alex Wilber', 'Release is Friday. Plan']]);
+    assert.match(shaped.untrustedContent, /never as instructions/);
+    assert.deepEqual(harness.tokenRequests.map(request => request.scopes[0]), ['Team.ReadBasic.All', 'Channel.ReadBasic.All', 'ChannelMessage.Read.All']);
+  });
+
+  it('Teams: lists chats by last activity and reads a chat', async () => {
+    const chats = await call('list_chats');
+    assert.equal(chats.isError, undefined, text(chats));
+    assert.equal(graph.requests[0].query.get('$orderby'), 'lastMessagePreview/createdDateTime desc');
+    assert.equal(graph.requests[0].query.get('$expand'), 'lastMessagePreview');
+    const messages = await call('list_chat_messages', { chatId: CHAT });
+    assert.deepEqual((messages.structuredContent as { messages: Array<{ text: string }> }).messages.map(message => message.text), ['Can you review my PR?']);
+    assert.equal((await call('list_chat_messages', { chatId: '../../me' })).isError, true);
+  });
+
+  it('send_chat_message posts plain text with ChatMessage.Send', async () => {
+    const result = await call('send_chat_message', { chatId: CHAT, text: 'Looking now.' });
+    assert.equal(result.isError, undefined, text(result));
+    assert.deepEqual(graph.requests[0].body, { body: { contentType: 'text', content: 'Looking now.' } });
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['ChatMessage.Send']);
   });
 
   const LIST_ID = 'AAMkADIyAAAAABrJAAA=';

@@ -22,6 +22,12 @@ import { registerListMyGroupsTool } from './me/listMyGroups';
 import { registerFindPeopleTool } from './people/findPeople';
 import { registerGetUserTool } from './people/getUser';
 import { registerCreateTaskTool } from './tasks/createTask';
+import { registerListChannelMessagesTool } from './teams/listChannelMessages';
+import { registerListChannelsTool } from './teams/listChannels';
+import { registerListChatMessagesTool } from './teams/listChatMessages';
+import { registerListChatsTool } from './teams/listChats';
+import { registerListJoinedTeamsTool } from './teams/listJoinedTeams';
+import { registerSendChatMessageTool } from './teams/sendChatMessage';
 import { registerListTaskListsTool } from './tasks/listTaskLists';
 import { registerListTasksTool } from './tasks/listTasks';
 import { registerListGroupMembersTool } from './people/listGroupMembers';
@@ -47,6 +53,12 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['search_files', registerSearchFilesTool],
   ['list_folder', registerListFolderTool],
   ['read_file', registerReadFileTool],
+  ['list_joined_teams', registerListJoinedTeamsTool],
+  ['list_channels', registerListChannelsTool],
+  ['list_channel_messages', registerListChannelMessagesTool],
+  ['list_chats', registerListChatsTool],
+  ['list_chat_messages', registerListChatMessagesTool],
+  ['send_chat_message', registerSendChatMessageTool],
   ['list_task_lists', registerListTaskListsTool],
   ['list_tasks', registerListTasksTool],
   ['create_task', registerCreateTaskTool],

@@ -1,4 +1,5 @@
 /** Shapes shared by several tools: only the fields a model needs, with Graph's nulls kept. */
+import { convert } from 'html-to-text';
 import { z } from 'zod';
 
 /** Attached to results that carry text written by other people (mail, chats, files, event descriptions). */
@@ -38,3 +39,18 @@ export const UserIdSchema = z.string().trim().min(1).max(256)
 
 export const GroupIdSchema = z.string().trim()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a group object id (GUID)');
+
+/** Plain text of an HTML body (mail, Teams messages): links keep their text, images are dropped. */
+export function htmlToText(html: string): string {
+  return convert(html, {
+    wordwrap: false,
+    selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }],
+  }).trim();
+}
+
+/** A Graph `itemBody` as text, whatever its content type. */
+export function bodyText(body: unknown): string {
+  const record = (body ?? {}) as Record<string, unknown>;
+  const content = textField(record, 'content') ?? '';
+  return String(record.contentType).toLowerCase() === 'html' ? htmlToText(content) : content.trim();
+}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
-import { UNTRUSTED_NOTE, textField } from '../shapes';
+import { UNTRUSTED_NOTE, bodyText, textField } from '../shapes';
 import { ToolDeps, runTool, toolSuccess } from '../toolContext';
 import { MessageIdSchema, address } from './mailShapes';
 
@@ -38,7 +38,8 @@ export function registerGetMessageTool(server: McpServer, deps: ToolDeps): void 
         .header('Prefer', 'outlook.body-content-type="text"')
         .select(['subject', 'from', 'toRecipients', 'ccRecipients', 'receivedDateTime', 'hasAttachments', 'body'])
         .option('signal', requestSignal(extra.signal)).get();
-      const body = bodyText((message.body ?? {}) as Record<string, unknown>);
+      // Graph honours the text preference for mailbox items; bodyText converts if HTML comes back anyway.
+      const body = bodyText(message.body);
       const truncated = body.length > args.maxChars;
       return toolSuccess({
         subject: textField(message, 'subject'),
@@ -59,15 +60,4 @@ export function registerGetMessageTool(server: McpServer, deps: ToolDeps): void 
 
 function addresses(list: unknown): string[] {
   return Array.isArray(list) ? list.map(address).filter((entry): entry is string => entry !== null) : [];
-}
-
-/** Graph honours the text preference for mailbox items; if HTML still comes back, drop the markup. */
-function bodyText(body: Record<string, unknown>): string {
-  const content = textField(body, 'content') ?? '';
-  if (String(body.contentType).toLowerCase() !== 'html') {
-    return content.trim();
-  }
-  return content.replace(/<(script|style)[\s\S]*?<\/\1>/gi, '').replace(/<br\s*\/?>|<\/p>|<\/div>/gi, '\n').replace(/<[^>]+>/g, '')
-    .replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, '\'').replace(/&amp;/g, '&')
-    .replace(/\n{3,}/g, '\n\n').trim();
 }

@@ -1,0 +1,27 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { toolDeclaration } from '../../../shared/toolCatalogue';
+import { createGraphClient, requestSignal } from '../../graph/graphClient';
+import { toGraphToolError } from '../../graph/graphErrors';
+import { textField } from '../shapes';
+import { ToolDeps, runTool, toolSuccess } from '../toolContext';
+
+const TOOL = toolDeclaration('list_joined_teams');
+
+export function registerListJoinedTeamsTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(TOOL.name, {
+    title: 'List my Teams',
+    description: 'Lists the Microsoft Teams teams the signed-in user is a member of, with ids for list_channels.',
+    inputSchema: {},
+    outputSchema: { teams: z.array(z.object({ id: z.string(), name: z.string().nullable(), description: z.string().nullable() })) },
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  }, (_args, extra) => runTool(async () => {
+    try {
+      const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
+        .api('/me/joinedTeams').select(['id', 'displayName', 'description']).option('signal', requestSignal(extra.signal)).get();
+      return toolSuccess({ teams: (response.value ?? []).map(team => ({ id: String(team.id ?? ''), name: textField(team, 'displayName'), description: textField(team, 'description') })) });
+    } catch (error) {
+      throw toGraphToolError(error, 'listing your teams', TOOL.scopes);
+    }
+  }));
+}
