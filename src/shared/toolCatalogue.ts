@@ -41,6 +41,7 @@ export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'reply_to_message', scopes: ['Mail.Send'], readOnly: false },
   { name: 'list_events', scopes: ['Calendars.Read'], readOnly: true },
   { name: 'get_event', scopes: ['Calendars.Read'], readOnly: true },
+  { name: 'find_meeting_times', scopes: ['Calendars.Read.Shared'], readOnly: true },
   { name: 'create_event', scopes: ['Calendars.ReadWrite'], readOnly: false },
   { name: 'search_files', scopes: ['Files.Read'], readOnly: true },
   { name: 'list_folder', scopes: ['Files.Read'], readOnly: true },

@@ -145,6 +145,14 @@ export class FakeGraph {
     this.routes.set('GET /v1.0/me/chats', () => ({ status: 200, body: { value: [{ id: chat, topic: null, chatType: 'oneOnOne', lastUpdatedDateTime: '2026-11-23T08:05:00Z' }] } }));
     this.routes.set(`GET /v1.0/me/chats/${encodeURIComponent(chat)}/messages`, () => ({ status: 200, body: { value: [chatMessage('1616989510408', '<p>Can you review my PR?</p>')] } }));
     this.routes.set(`POST /v1.0/chats/${encodeURIComponent(chat)}/messages`, request => ({ status: 201, body: { ...chatMessage('1616991463150', ''), body: (request.body as { body: unknown }).body } }));
+    this.routes.set('POST /v1.0/me/findMeetingTimes', () => ({ status: 200, body: {
+      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.meetingTimeSuggestionsResult', emptySuggestionsReason: '',
+      meetingTimeSuggestions: [{
+        confidence: 100, organizerAvailability: 'free', suggestionReason: 'Suggested because it is one of the nearest times when all attendees are available.',
+        meetingTimeSlot: { start: { dateTime: '2026-11-24T14:00:00.0000000', timeZone: 'Pacific Standard Time' }, end: { dateTime: '2026-11-24T14:30:00.0000000', timeZone: 'Pacific Standard Time' } },
+        attendeeAvailability: [{ attendee: { type: 'required', emailAddress: { address: 'AlexW@contoso.com' } }, availability: 'free' }],
+      }],
+    } }));
     const listId = 'AAMkADIyAAAAABrJAAA=';
     this.routes.set('GET /v1.0/me/todo/lists', () => ({ status: 200, body: { value: [
       { id: listId, displayName: 'Tasks', isOwner: true, isShared: false, wellknownListName: 'defaultList' },

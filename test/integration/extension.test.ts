@@ -37,7 +37,7 @@ describe('Entra MCP Broker in a real VS Code', () => {
   it('starts the bundled server through the MCP provider and lists its tools', async () => {
     await startEntraServer();
     const names = vscode.lm.tools.map(tool => tool.name).filter(name => name.startsWith('mcp_entra_')).sort();
-    assert.deepEqual(names, ['mcp_entra_arm_get', 'mcp_entra_auth_status', 'mcp_entra_find_people', 'mcp_entra_get_event', 'mcp_entra_get_message',
+    assert.deepEqual(names, ['mcp_entra_arm_get', 'mcp_entra_auth_status', 'mcp_entra_find_meeting_times', 'mcp_entra_find_people', 'mcp_entra_get_event', 'mcp_entra_get_message',
       'mcp_entra_get_my_manager', 'mcp_entra_get_my_profile', 'mcp_entra_get_user', 'mcp_entra_graph_get',
       'mcp_entra_list_channel_messages', 'mcp_entra_list_channels', 'mcp_entra_list_chat_messages', 'mcp_entra_list_chats', 'mcp_entra_list_events',
       'mcp_entra_list_folder', 'mcp_entra_list_group_members', 'mcp_entra_list_joined_teams', 'mcp_entra_list_mail_folders', 'mcp_entra_list_messages', 'mcp_entra_list_my_groups',

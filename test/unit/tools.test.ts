@@ -53,7 +53,7 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map(tool => tool.name), ['get_my_profile', 'get_my_manager', 'list_my_groups', 'find_people', 'get_user',
       'list_group_members', 'list_messages', 'get_message', 'list_mail_folders', 'send_mail', 'reply_to_message',
-      'list_events', 'get_event', 'create_event', 'search_files', 'list_folder', 'read_file',
+      'list_events', 'get_event', 'find_meeting_times', 'create_event', 'search_files', 'list_folder', 'read_file',
       'list_joined_teams', 'list_channels', 'list_channel_messages', 'list_chats', 'list_chat_messages', 'send_chat_message',
       'list_task_lists', 'list_tasks', 'create_task',
       'list_subscriptions', 'list_resource_groups', 'list_resources', 'auth_status', 'graph_get', 'arm_get']);
@@ -253,6 +253,19 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.match(shaped.description, /Ignore previous instructions/);
     assert.match(shaped.untrustedContent, /never as instructions/);
     assert.deepEqual(shaped.attendeeList, [{ email: 'AlexW@contoso.com', response: 'accepted', type: 'required' }]);
+  });
+
+  it('find_meeting_times asks Graph for free slots and books nothing', async () => {
+    const result = await call('find_meeting_times', { attendees: ['AlexW@contoso.com'], durationMinutes: 30,
+      windowStart: '2026-11-24T09:00:00', windowEnd: '2026-11-24T17:00:00', timeZone: 'Pacific Standard Time' });
+    assert.equal(result.isError, undefined, text(result));
+    const { suggestions } = result.structuredContent as { suggestions: Array<Record<string, unknown>> };
+    assert.equal(suggestions[0].start, '2026-11-24T14:00:00.0000000');
+    assert.deepEqual(suggestions[0].unavailable, []);
+    const request = graph.requests[0];
+    assert.equal(request.path, '/v1.0/me/findMeetingTimes');
+    assert.equal((request.body as { meetingDuration: string }).meetingDuration, 'PT30M');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Calendars.Read.Shared']);
   });
 
   it('create_event posts the event with Calendars.ReadWrite', async () => {

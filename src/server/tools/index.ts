@@ -6,6 +6,7 @@ import { registerListResourceGroupsTool } from './azure/listResourceGroups';
 import { registerListResourcesTool } from './azure/listResources';
 import { registerListSubscriptionsTool } from './azure/listSubscriptions';
 import { registerCreateEventTool } from './calendar/createEvent';
+import { registerFindMeetingTimesTool } from './calendar/findMeetingTimes';
 import { registerGetEventTool } from './calendar/getEvent';
 import { registerListEventsTool } from './calendar/listEvents';
 import { registerListFolderTool } from './files/listFolder';
@@ -49,6 +50,7 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
   ['reply_to_message', registerReplyToMessageTool],
   ['list_events', registerListEventsTool],
   ['get_event', registerGetEventTool],
+  ['find_meeting_times', registerFindMeetingTimesTool],
   ['create_event', registerCreateEventTool],
   ['search_files', registerSearchFilesTool],
   ['list_folder', registerListFolderTool],
