@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
-import { UNTRUSTED_NOTE } from '../shapes';
 import { ToolDeps, runTool, toolSuccess } from '../toolContext';
-import { ChatMessageSchema, TeamIdSchema, ThreadIdSchema, isUserMessage, shapeChatMessage } from './teamsShapes';
+import { TeamIdSchema, ThreadIdSchema, ThreadMessagesOutput, threadMessages } from './teamsShapes';
 
 const TOOL = toolDeclaration('list_channel_messages');
 
@@ -19,15 +18,14 @@ export function registerListChannelMessagesTool(server: McpServer, deps: ToolDep
       channelId: ThreadIdSchema.describe('Channel id from list_channels'),
       limit: z.number().int().min(1).max(50).default(20).describe('Maximum number of messages (default 20, at most 50)'),
     },
-    outputSchema: { messages: z.array(ChatMessageSchema), untrustedContent: z.string() },
+    outputSchema: ThreadMessagesOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/teams/${args.teamId}/channels/${encodeURIComponent(args.channelId)}/messages`).top(args.limit)
         .option('signal', requestSignal(extra.signal)).get();
-      const messages = (response.value ?? []).filter(isUserMessage).slice(0, args.limit).map(shapeChatMessage);
-      return toolSuccess({ messages, untrustedContent: UNTRUSTED_NOTE });
+      return toolSuccess(threadMessages(response, args.limit));
     } catch (error) {
       throw toGraphToolError(error, 'reading the channel', TOOL.scopes);
     }

@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
-import { UNTRUSTED_NOTE } from '../shapes';
 import { ToolDeps, runTool, toolSuccess } from '../toolContext';
-import { ChatMessageSchema, ThreadIdSchema, isUserMessage, shapeChatMessage } from './teamsShapes';
+import { ThreadIdSchema, ThreadMessagesOutput, threadMessages } from './teamsShapes';
 
 const TOOL = toolDeclaration('list_chat_messages');
 
@@ -18,15 +17,14 @@ export function registerListChatMessagesTool(server: McpServer, deps: ToolDeps):
       chatId: ThreadIdSchema.describe('Chat id from list_chats'),
       limit: z.number().int().min(1).max(50).default(20).describe('Maximum number of messages (default 20, at most 50)'),
     },
-    outputSchema: { messages: z.array(ChatMessageSchema), untrustedContent: z.string() },
+    outputSchema: ThreadMessagesOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/me/chats/${encodeURIComponent(args.chatId)}/messages`).top(args.limit)
         .option('signal', requestSignal(extra.signal)).get();
-      const messages = (response.value ?? []).filter(isUserMessage).slice(0, args.limit).map(shapeChatMessage);
-      return toolSuccess({ messages, untrustedContent: UNTRUSTED_NOTE });
+      return toolSuccess(threadMessages(response, args.limit));
     } catch (error) {
       throw toGraphToolError(error, 'reading the chat', TOOL.scopes);
     }

@@ -1,6 +1,6 @@
 /** Inputs and shapes shared by the Teams tools. */
 import { z } from 'zod';
-import { bodyText, textField } from '../shapes';
+import { UNTRUSTED_NOTE, bodyText, textField } from '../shapes';
 
 export const TeamIdSchema = z.string().trim()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a team id (GUID) from list_joined_teams');
@@ -32,4 +32,12 @@ export function shapeChatMessage(message: Record<string, unknown>): z.infer<type
 /** System events (members added, calls…) carry no text the model needs. */
 export function isUserMessage(message: Record<string, unknown>): boolean {
   return message.messageType === undefined || message.messageType === 'message';
+}
+
+/** Output of the tools that read a channel or chat. */
+export const ThreadMessagesOutput = { messages: z.array(ChatMessageSchema), untrustedContent: z.string() };
+
+/** The user messages of a Graph chatMessage page, as text, marked untrusted. */
+export function threadMessages(response: { value?: Array<Record<string, unknown>> }, limit: number) {
+  return { messages: (response.value ?? []).filter(isUserMessage).slice(0, limit).map(shapeChatMessage), untrustedContent: UNTRUSTED_NOTE };
 }
