@@ -12,9 +12,15 @@ import {
 } from '../shared/protocol';
 import { ToolError, ToolErrorCode } from './toolError';
 
+/** How a token is wanted: for a claims challenge, or fresh past the broker's cache. */
+export interface TokenRequestOptions {
+  readonly wwwAuthenticate?: string;
+  readonly forceRefresh?: boolean;
+}
+
 /** What tools need from the broker; tests pass a fake. */
 export interface TokenSource {
-  getToken(tool: string, scopes: readonly string[], wwwAuthenticate?: string): Promise<GetTokenResult>;
+  getToken(tool: string, scopes: readonly string[], options?: TokenRequestOptions): Promise<GetTokenResult>;
   status(tool: string): Promise<StatusResult>;
 }
 
@@ -41,8 +47,12 @@ export class BrokerClient implements TokenSource {
 
   constructor(private readonly options: BrokerClientOptions) {}
 
-  getToken(tool: string, scopes: readonly string[], wwwAuthenticate?: string): Promise<GetTokenResult> {
-    return this.request(GetTokenRequest, { tool, scopes: [...scopes], ...(wwwAuthenticate ? { wwwAuthenticate } : {}) });
+  getToken(tool: string, scopes: readonly string[], options: TokenRequestOptions = {}): Promise<GetTokenResult> {
+    return this.request(GetTokenRequest, {
+      tool, scopes: [...scopes],
+      ...(options.wwwAuthenticate ? { wwwAuthenticate: options.wwwAuthenticate } : {}),
+      ...(options.forceRefresh ? { forceRefresh: true } : {}),
+    });
   }
 
   status(tool: string): Promise<StatusResult> {

@@ -47,6 +47,8 @@ export const GetTokenParamsSchema = z.object({
   scopes: z.array(z.string().min(1).max(256)).min(1).max(BROKER_LIMITS.maxScopesPerRequest),
   /** A claims challenge from a `WWW-Authenticate: … insufficient_claims` response, raw header value. */
   wwwAuthenticate: z.string().max(BROKER_LIMITS.maxClaimsLength).optional(),
+  /** Graph rejected the last token (401): fetch one past the cache instead of serving it again. */
+  forceRefresh: z.boolean().optional(),
 }).strict();
 export type GetTokenParams = z.infer<typeof GetTokenParamsSchema>;
 export interface GetTokenResult {

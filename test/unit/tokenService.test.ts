@@ -69,6 +69,16 @@ describe('TokenService', () => {
     assert.equal(provider.calls[1].options.silent, true);
   });
 
+  it('fetches past the cache when asked to refresh (Graph rejected the token)', async () => {
+    const { provider, service } = setup();
+    const first = await service.getToken(request);
+    const refreshed = await service.getToken({ ...request, forceRefresh: true });
+    assert.notEqual(refreshed.accessToken, first.accessToken);
+    assert.equal(provider.calls.length, 2);
+    assert.equal(provider.calls[1].options.silent, true);
+    assert.equal((await service.getToken(request)).accessToken, refreshed.accessToken, 'the refreshed token is cached');
+  });
+
   it('shares one provider call among concurrent requests for the same scopes', async () => {
     const { provider, service } = setup();
     provider.delayMs = 20;

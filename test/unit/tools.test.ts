@@ -492,6 +492,25 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(graph.requests.length, 1);
   });
 
+  it('refreshes once past the cache after a 401 InvalidAuthenticationToken, then succeeds', async () => {
+    graph.script(graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.'));
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, undefined, text(result));
+    assert.equal(graph.requests.length, 2);
+    assert.deepEqual(harness.tokenRequests.map(request => request.forceRefresh ?? false), [false, true]);
+    assert.equal(graph.requests[1].authorization, `Bearer ${harness.issued[1]}`);
+  });
+
+  it('never loops on 401: one refresh, then a sign-in message', async () => {
+    const expired = graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+    graph.script(expired, expired, expired);
+    const result = await call('get_my_profile');
+    assert.equal(result.isError, true);
+    assert.match(text(result), /Entra MCP: Sign In/);
+    assert.equal(graph.requests.length, 2);
+    assert.equal(harness.tokenRequests.length, 2);
+  });
+
   it('turns 403 into advice about consent and entraMcp.clientId', async () => {
     graph.script(graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'));
     const result = await call('graph_get', { path: '/me/messages', scopes: ['Mail.Read'] });

@@ -79,7 +79,7 @@ export class TokenService {
     }
     const token = params.wwwAuthenticate
       ? await this.acquire(params.tool, scopes, params.wwwAuthenticate)
-      : await this.cachedOrAcquire(params.tool, scopes);
+      : await this.cachedOrAcquire(params.tool, scopes, params.forceRefresh === true);
     return { accessToken: token.accessToken, expiresOn: token.expiresOn, account: token.account.label, tenantId: token.tenantId };
   }
 
@@ -162,9 +162,9 @@ export class TokenService {
     }
   }
 
-  private async cachedOrAcquire(tool: string, scopes: string[]): Promise<CachedToken> {
+  private async cachedOrAcquire(tool: string, scopes: string[], bypassCache: boolean): Promise<CachedToken> {
     const key = this.keyFor(scopes, this.account()?.id ?? '(default)');
-    const cached = await this.deps.cache.get(key);
+    const cached = bypassCache ? undefined : await this.deps.cache.get(key);
     if (cached && isFresh(cached, this.now())) {
       this.deps.audit({ event: 'token', outcome: 'ok', tool, scopes, latencyMs: 0, detail: 'cache' });
       return cached;

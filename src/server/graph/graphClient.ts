@@ -1,7 +1,7 @@
 /**
  * Microsoft Graph access for one tool call: a `@microsoft/microsoft-graph-client` whose auth
- * provider asks the broker for that tool's scopes on every request, one retry after a claims
- * challenge, and bounded retries that honour `Retry-After`. A token is attached only over https to the configured Graph host.
+ * provider asks the broker for that tool's scopes on every request, one retry after a 401
+ * (claims challenge or stale token), and bounded retries that honour `Retry-After`. A token is attached only over https to the configured Graph host.
  */
 import {
   AuthenticationHandler, AuthenticationProvider, Client, HTTPMessageHandler, RedirectHandler, RetryHandler,
@@ -9,7 +9,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { hostnameOf } from '../../shared/endpoints';
 import { TokenSource } from '../brokerClient';
-import { ClaimsChallengeHandler } from './claimsChallengeHandler';
+import { UnauthorizedHandler } from './unauthorizedHandler';
 import { raiseInChain } from './graphErrors';
 import { HostGuard } from './hostGuard';
 
@@ -56,7 +56,7 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
     middleware: [
       new HostGuard(access.endpoint),
       new AuthenticationHandler(authProvider),
-      new ClaimsChallengeHandler(async challenge => (await access.tokens.getToken(tool, scopes, challenge).catch(raiseInChain)).accessToken),
+      new UnauthorizedHandler(async retry => (await access.tokens.getToken(tool, scopes, retry.wwwAuthenticate ? retry : { forceRefresh: true }).catch(raiseInChain)).accessToken),
       new RetryHandler(new RetryHandlerOptions(policy.delaySeconds, policy.maxRetries, boundedRetry(policy, options.nonIdempotent ?? false))),
       new RedirectHandler(),
       new TelemetryHandler(),
