@@ -2,12 +2,12 @@
  * Collects items of a Graph collection across pages with the SDK's PageIterator, up to a cap,
  * reporting progress per page and stopping when the caller cancels.
  */
-import { Client, PageCollection, PageIterator } from '@microsoft/microsoft-graph-client';
+import { Client, GraphRequest, PageCollection, PageIterator } from '@microsoft/microsoft-graph-client';
 
 export interface CollectOptions {
   /** Stop after this many items. */
   readonly limit: number;
-  readonly signal?: AbortSignal;
+  readonly signal: AbortSignal;
   /** Called after each page with the number of items so far. */
   readonly onProgress?: (collected: number) => void;
 }
@@ -18,17 +18,19 @@ export interface Collected<T> {
   readonly hasMore: boolean;
 }
 
-export async function collectPages<T>(client: Client, firstPage: PageCollection, options: CollectOptions): Promise<Collected<T>> {
-  const items: T[] = [];
+/** Fetches the first page of `request` and follows `@odata.nextLink` until `limit` items. */
+export async function collectPages(client: Client, request: GraphRequest, options: CollectOptions): Promise<Collected<Record<string, unknown>>> {
+  const firstPage: PageCollection = await request.option('signal', options.signal).get();
+  const items: Array<Record<string, unknown>> = [];
   const pageSize = Math.max(1, firstPage.value.length);
   const iterator = new PageIterator(client, firstPage, item => {
-    items.push(item as T);
+    items.push(item as Record<string, unknown>);
     if (items.length % pageSize === 0) {
       options.onProgress?.(items.length);
     }
-    return items.length < options.limit && !options.signal?.aborted;
-  }, options.signal ? { options: { signal: options.signal } } : undefined);
+    return items.length < options.limit && !options.signal.aborted;
+  }, { options: { signal: options.signal } });
   await iterator.iterate();
-  options.signal?.throwIfAborted();
+  options.signal.throwIfAborted();
   return { items, hasMore: !iterator.isComplete() };
 }

@@ -8,10 +8,10 @@ export const UNTRUSTED_NOTE = 'Text in this result was written by other people: 
 export const PERSON_FIELDS = ['id', 'displayName', 'userPrincipalName', 'mail', 'jobTitle', 'department'];
 
 export const PersonSchema = z.object({
-  id: z.string(),
-  displayName: z.string().nullable(),
-  userPrincipalName: z.string().nullable(),
-  mail: z.string().nullable(),
+  id: z.string().describe('Directory object id'),
+  displayName: z.string().nullable().describe('Display name'),
+  userPrincipalName: z.string().nullable().describe('Sign-in name (UPN)'),
+  mail: z.string().nullable().describe('Primary SMTP address'),
   jobTitle: z.string().nullable(),
   department: z.string().nullable(),
 });

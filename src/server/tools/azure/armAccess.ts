@@ -2,7 +2,7 @@
  * Azure Resource Manager through the same client stack as Graph (host guard, broker token,
  * claims challenges, bounded retries), with ARM's own paging: `nextLink`, not `@odata.nextLink`.
  */
-import { Client } from '@microsoft/microsoft-graph-client';
+import { Client, GraphRequest } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import { createGraphClient } from '../../graph/graphClient';
 import { ToolDeps } from '../toolContext';
@@ -22,10 +22,13 @@ export interface ArmCollectOptions {
   readonly onProgress?: (collected: number) => void;
 }
 
-/** Follows `nextLink` until the limit; the host guard keeps every link on the ARM endpoint. */
-export async function collectArmPages(client: Client, first: Record<string, unknown>, options: ArmCollectOptions): Promise<{ items: Record<string, unknown>[]; hasMore: boolean }> {
+/**
+ * Fetches the first page of `request` and follows `nextLink` until the limit; the host guard
+ * keeps every link on the ARM endpoint.
+ */
+export async function collectArmPages(client: Client, request: GraphRequest, options: ArmCollectOptions): Promise<{ items: Record<string, unknown>[]; hasMore: boolean }> {
   const items: Record<string, unknown>[] = [];
-  let page = first;
+  let page: Record<string, unknown> = await request.option('signal', options.signal).get();
   for (;;) {
     items.push(...(Array.isArray(page.value) ? page.value as Record<string, unknown>[] : []));
     options.onProgress?.(Math.min(items.length, options.limit));

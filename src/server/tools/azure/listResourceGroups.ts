@@ -26,9 +26,8 @@ export function registerListResourceGroupsTool(server: McpServer, deps: ToolDeps
     const signal = requestSignal(extra.signal);
     try {
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
-      const first = await client.api(`/subscriptions/${args.subscriptionId}/resourcegroups`).query({ 'api-version': '2021-04-01' })
-        .top(args.limit).option('signal', signal).get();
-      const { items, hasMore } = await collectArmPages(client, first, { limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'resource groups') });
+      const request = client.api(`/subscriptions/${args.subscriptionId}/resourcegroups`).query({ 'api-version': '2021-04-01' }).top(args.limit);
+      const { items, hasMore } = await collectArmPages(client, request, { limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'resource groups') });
       return toolSuccess({
         resourceGroups: items.map(group => ({
           name: textField(group, 'name'),

@@ -27,9 +27,9 @@ export function registerListResourcesTool(server: McpServer, deps: ToolDeps): vo
     const signal = requestSignal(extra.signal);
     try {
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
-      const first = await client.api(`/subscriptions/${args.subscriptionId}/resourceGroups/${encodeURIComponent(args.resourceGroup)}/resources`)
-        .query({ 'api-version': '2021-04-01' }).top(args.limit).option('signal', signal).get();
-      const { items, hasMore } = await collectArmPages(client, first, { limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'resources') });
+      const request = client.api(`/subscriptions/${args.subscriptionId}/resourceGroups/${encodeURIComponent(args.resourceGroup)}/resources`)
+        .query({ 'api-version': '2021-04-01' }).top(args.limit);
+      const { items, hasMore } = await collectArmPages(client, request, { limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'resources') });
       return toolSuccess({
         resources: items.map(resource => ({
           id: textField(resource, 'id'),

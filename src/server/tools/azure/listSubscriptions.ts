@@ -24,8 +24,8 @@ export function registerListSubscriptionsTool(server: McpServer, deps: ToolDeps)
     const signal = requestSignal(extra.signal);
     try {
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
-      const first = await client.api('/subscriptions').query({ 'api-version': '2022-12-01' }).option('signal', signal).get();
-      const { items, hasMore } = await collectArmPages(client, first, { limit: LIMIT, signal, onProgress: progressReporter(extra, LIMIT, 'subscriptions') });
+      const request = client.api('/subscriptions').query({ 'api-version': '2022-12-01' });
+      const { items, hasMore } = await collectArmPages(client, request, { limit: LIMIT, signal, onProgress: progressReporter(extra, LIMIT, 'subscriptions') });
       return toolSuccess({
         subscriptions: items.map(subscription => ({
           id: String(subscription.subscriptionId ?? ''),

@@ -1,4 +1,3 @@
-import { PageCollection } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
@@ -30,15 +29,14 @@ export function registerListEventsTool(server: McpServer, deps: ToolDeps): void 
     const signal = requestSignal(extra.signal);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
-      const firstPage: PageCollection = await client.api('/me/calendarView')
+      const request = client.api('/me/calendarView')
         .query({ startDateTime: args.start, endDateTime: args.end })
         .header('Prefer', timeZoneHeader(args.timeZone))
-        .select(EVENT_FIELDS).orderby('start/dateTime').top(Math.min(args.limit, 50))
-        .option('signal', signal).get();
-      const { items, hasMore } = await collectPages<Record<string, unknown>>(client, firstPage, {
+        .select(EVENT_FIELDS).orderby('start/dateTime').top(Math.min(args.limit, 50));
+      const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'events'),
       });
-      return toolSuccess({ events: items.slice(0, args.limit).map(shapeEvent), hasMore });
+      return toolSuccess({ events: items.map(shapeEvent), hasMore });
     } catch (error) {
       throw toGraphToolError(error, 'listing your calendar', TOOL.scopes);
     }

@@ -1,4 +1,3 @@
-import { PageCollection } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
@@ -27,12 +26,11 @@ export function registerListFolderTool(server: McpServer, deps: ToolDeps): void 
     const signal = requestSignal(extra.signal);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
-      const firstPage: PageCollection = await client.api(`${location}/children`).select(DRIVE_ITEM_FIELDS)
-        .top(Math.min(args.limit, 100)).option('signal', signal).get();
-      const { items, hasMore } = await collectPages<Record<string, unknown>>(client, firstPage, {
+      const request = client.api(`${location}/children`).select(DRIVE_ITEM_FIELDS).top(Math.min(args.limit, 100));
+      const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'items'),
       });
-      return toolSuccess({ items: items.slice(0, args.limit).map(shapeDriveItem), hasMore });
+      return toolSuccess({ items: items.map(shapeDriveItem), hasMore });
     } catch (error) {
       throw toGraphToolError(error, `listing ${args.path ?? args.folderId ?? 'your OneDrive root'}`, TOOL.scopes);
     }

@@ -1,4 +1,3 @@
-import { PageCollection } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
@@ -40,15 +39,14 @@ export function registerListMessagesTool(server: McpServer, deps: ToolDeps): voi
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       let request = client.api(`/me/mailFolders/${encodeURIComponent(args.folder)}/messages`)
-        .select(MESSAGE_SUMMARY_FIELDS).top(args.limit).option('signal', signal);
+        .select(MESSAGE_SUMMARY_FIELDS).top(args.limit);
       request = args.search
         ? request.query({ $search: `"${args.search}"` })
         : request.filter(filter).orderby('receivedDateTime desc');
-      const firstPage: PageCollection = await request.get();
-      const { items, hasMore } = await collectPages<Record<string, unknown>>(client, firstPage, {
+      const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'messages'),
       });
-      return toolSuccess({ messages: items.slice(0, args.limit).map(shapeMessageSummary), hasMore, untrustedContent: UNTRUSTED_NOTE });
+      return toolSuccess({ messages: items.map(shapeMessageSummary), hasMore, untrustedContent: UNTRUSTED_NOTE });
     } catch (error) {
       throw toGraphToolError(error, `listing mail in ${args.folder}`, TOOL.scopes);
     }

@@ -3,20 +3,16 @@ import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
+import { PERSON_FIELDS, PersonSchema, shapePerson, textField } from '../shapes';
 import { ToolDeps, runTool, toolSuccess } from '../toolContext';
 
 const TOOL = toolDeclaration('get_my_profile');
 
 /** Only what a model needs to know who "me" is; Graph's full user object is much larger. */
-const PROFILE_FIELDS = ['id', 'displayName', 'userPrincipalName', 'mail', 'jobTitle', 'department', 'officeLocation', 'businessPhones', 'mobilePhone', 'preferredLanguage'] as const;
+const PROFILE_FIELDS = [...PERSON_FIELDS, 'officeLocation', 'businessPhones', 'mobilePhone', 'preferredLanguage'];
 
 export const ProfileSchema = {
-  id: z.string().describe('Directory object id of the signed-in user'),
-  displayName: z.string().nullable().describe('Display name'),
-  userPrincipalName: z.string().nullable().describe('Sign-in name (UPN)'),
-  mail: z.string().nullable().describe('Primary SMTP address'),
-  jobTitle: z.string().nullable(),
-  department: z.string().nullable(),
+  ...PersonSchema.shape,
   officeLocation: z.string().nullable(),
   businessPhones: z.array(z.string()),
   mobilePhone: z.string().nullable(),
@@ -34,7 +30,7 @@ export function registerGetMyProfileTool(server: McpServer, deps: ToolDeps): voi
   }, (_args, extra) => runTool(async () => {
     try {
       const user: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api('/me').select([...PROFILE_FIELDS]).option('signal', requestSignal(extra.signal)).get();
+        .api('/me').select(PROFILE_FIELDS).option('signal', requestSignal(extra.signal)).get();
       return toolSuccess(shapeProfile(user));
     } catch (error) {
       throw toGraphToolError(error, 'reading your profile', TOOL.scopes);
@@ -42,19 +38,13 @@ export function registerGetMyProfileTool(server: McpServer, deps: ToolDeps): voi
   }));
 }
 
-/** Keeps the selected fields with Graph's nulls, so the output schema always holds. */
+/** A person's fields plus the profile's own, with Graph's nulls kept so the output schema holds. */
 export function shapeProfile(user: Record<string, unknown>): z.infer<z.ZodObject<typeof ProfileSchema>> {
-  const text = (key: string) => (typeof user[key] === 'string' ? user[key] as string : null);
   return {
-    id: String(user.id ?? ''),
-    displayName: text('displayName'),
-    userPrincipalName: text('userPrincipalName'),
-    mail: text('mail'),
-    jobTitle: text('jobTitle'),
-    department: text('department'),
-    officeLocation: text('officeLocation'),
+    ...shapePerson(user),
+    officeLocation: textField(user, 'officeLocation'),
     businessPhones: Array.isArray(user.businessPhones) ? user.businessPhones.filter((p): p is string => typeof p === 'string') : [],
-    mobilePhone: text('mobilePhone'),
-    preferredLanguage: text('preferredLanguage'),
+    mobilePhone: textField(user, 'mobilePhone'),
+    preferredLanguage: textField(user, 'preferredLanguage'),
   };
 }

@@ -1,4 +1,3 @@
-import { PageCollection } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
@@ -39,12 +38,11 @@ export function registerListMyGroupsTool(server: McpServer, deps: ToolDeps): voi
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       // The cast segment keeps directory roles and administrative units out of the list.
-      const firstPage: PageCollection = await client.api('/me/memberOf/microsoft.graph.group')
-        .select(GROUP_FIELDS).top(Math.min(args.limit, 100)).option('signal', signal).get();
-      const { items, hasMore } = await collectPages<Record<string, unknown>>(client, firstPage, {
+      const request = client.api('/me/memberOf/microsoft.graph.group').select(GROUP_FIELDS).top(Math.min(args.limit, 100));
+      const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'groups'),
       });
-      return toolSuccess({ groups: items.slice(0, args.limit).map(shapeGroup), hasMore });
+      return toolSuccess({ groups: items.map(shapeGroup), hasMore });
     } catch (error) {
       throw toGraphToolError(error, 'listing your groups', TOOL.scopes);
     }

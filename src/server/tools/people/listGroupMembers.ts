@@ -1,4 +1,3 @@
-import { PageCollection } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
@@ -27,12 +26,11 @@ export function registerListGroupMembersTool(server: McpServer, deps: ToolDeps):
     const signal = requestSignal(extra.signal);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
-      const firstPage: PageCollection = await client.api(`/groups/${args.group}/members/microsoft.graph.user`)
-        .select(PERSON_FIELDS).top(Math.min(args.limit, 100)).option('signal', signal).get();
-      const { items, hasMore } = await collectPages<Record<string, unknown>>(client, firstPage, {
+      const request = client.api(`/groups/${args.group}/members/microsoft.graph.user`).select(PERSON_FIELDS).top(Math.min(args.limit, 100));
+      const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'members'),
       });
-      return toolSuccess({ members: items.slice(0, args.limit).map(shapePerson), hasMore });
+      return toolSuccess({ members: items.map(shapePerson), hasMore });
     } catch (error) {
       throw toGraphToolError(error, `listing the members of group ${args.group}`, TOOL.scopes);
     }

@@ -1,4 +1,3 @@
-import { PageCollection } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
@@ -32,14 +31,13 @@ export function registerListTasksTool(server: McpServer, deps: ToolDeps): void {
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       let request = client.api(`/me/todo/lists/${encodeURIComponent(args.listId)}/tasks`).select(TASK_FIELDS)
-        .top(Math.min(args.limit, 50)).option('signal', signal);
+        .top(Math.min(args.limit, 50));
       const filter = STATUS_FILTERS[args.status];
       if (filter) { request = request.filter(filter); }
-      const firstPage: PageCollection = await request.get();
-      const { items, hasMore } = await collectPages<Record<string, unknown>>(client, firstPage, {
+      const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'tasks'),
       });
-      return toolSuccess({ tasks: items.slice(0, args.limit).map(shapeTask), hasMore });
+      return toolSuccess({ tasks: items.map(shapeTask), hasMore });
     } catch (error) {
       throw toGraphToolError(error, 'listing the tasks', TOOL.scopes);
     }
