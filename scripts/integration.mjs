@@ -7,12 +7,11 @@
 // success and kept (path printed) on failure.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { ROOT, CODE_SERVER_DIR, ensureVsCodeHost } from './vscodeHost.mjs';
+import { ROOT, CODE_SERVER_DIR, ensureVsCodeHost, freePort } from './vscodeHost.mjs';
 import { packageVsix } from './package.mjs';
 
 const RUN_TIMEOUT_MS = 8 * 60_000;
@@ -46,17 +45,6 @@ function packageFakeAuth() {
   execFileSync(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '-o', out],
     { cwd: FAKE_AUTH, stdio: ['ignore', 'ignore', 'inherit'] });
   return out;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForHealth(port, child) {

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, HOST_DIR, ensureVsCodeHost } from './vscodeHost.mjs';
+import { ROOT, HOST_DIR, ensureVsCodeHost, freePort } from './vscodeHost.mjs';
 import { packageVsix } from './package.mjs';
 
 function onPath(command) {
@@ -21,12 +21,7 @@ function portIsFree(port) {
 
 async function choosePort() {
   const wanted = Number(process.env.PORT ?? 8080);
-  if (await portIsFree(wanted)) { return wanted; }
-  const server = createServer();
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise(resolve => server.close(resolve));
-  return port;
+  return await portIsFree(wanted) ? wanted : freePort();
 }
 
 function openInDesktop(vsix) {

@@ -3,6 +3,7 @@
 // Idempotent: a second run with everything in place does nothing.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +33,18 @@ function npmInstall(dir, spec, env) {
 
 function installedVersion(packageJson) {
   try { return JSON.parse(readFileSync(packageJson, 'utf8')).version; } catch { return undefined; }
+}
+
+/** A port on 127.0.0.1 nobody listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Installs Node 24 and code-server when missing; returns their paths. */

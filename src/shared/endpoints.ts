@@ -19,11 +19,6 @@ export function parseHttpsEndpoint(value: string, settingName: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-/** The host (with port, if any) the Graph client must treat as its own so it attaches tokens. */
-export function hostOf(endpoint: string): string {
-  return new URL(endpoint).host;
-}
-
 /** The host name without port: what the Graph client's customHosts check compares against. */
 export function hostnameOf(endpoint: string): string {
   return new URL(endpoint).hostname;

@@ -36,8 +36,4 @@ export class ScopeAllowList {
   disallowed(requested: readonly string[]): string[] {
     return requested.filter(scope => !isWellFormedScope(scope) || !this.allowed.has(scopeKey(scope)));
   }
-
-  has(scope: string): boolean {
-    return this.allowed.has(scopeKey(scope));
-  }
 }

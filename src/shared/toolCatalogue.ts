@@ -71,11 +71,6 @@ export function toolDeclaration(name: string): ToolScopeDeclaration {
   return declaration;
 }
 
-/** Every scope any catalogued tool may request: the base of the broker's allow-list. */
-export function catalogueScopes(): string[] {
-  return TOOL_CATALOGUE.flatMap(tool => [...tool.scopes, ...(tool.optionalScopes ?? [])]);
-}
-
 /**
  * The scopes a tool may obtain: its own declaration plus the scopes the user added explicitly
  * (entraMcp.additionalScopes). An unknown or disabled tool may obtain nothing.

@@ -1,10 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { FakeGraph } from '../helpers/fakeGraph';
-import { activateExtension, invokeTool, setSetting, startEntraServer, waitFor } from './hostHelpers';
+import { activateExtension, invokeTool, restartServerUntil, setSetting, startEntraServer } from './hostHelpers';
 
-/** How VS Code names a provider's server: `<extension id>/<label>`. */
-const SERVER_ID = 'entra-mcp.entra-mcp-broker/Entra MCP';
 const COMMANDS = ['entraMcp.signIn', 'entraMcp.signOut', 'entraMcp.switchAccount', 'entraMcp.selectTenant', 'entraMcp.showStatus', 'entraMcp.showLog', 'entraMcp.clearTokenCache'];
 
 describe('Entra MCP Broker in a real VS Code', () => {
@@ -92,13 +90,10 @@ describe('Entra MCP Broker in a real VS Code', () => {
     await second.start();
     try {
       await setSetting('graphEndpoint', second.endpoint);
-      // The provider announced new definitions; restarting (as the user does from MCP: List Servers) picks them up.
-      await waitFor(async () => {
-        await vscode.commands.executeCommand('workbench.mcp.restartServer', SERVER_ID, { autoTrustChanges: true });
-        await startEntraServer();
+      await restartServerUntil(async () => {
         const { text } = await invokeTool('mcp_entra_auth_status');
         return text.includes(second.endpoint);
-      }, 'the server to use the new endpoint', 30_000, 1_000);
+      }, 'the server to use the new endpoint');
       const { text } = await invokeTool('mcp_entra_get_my_profile');
       assert.match(text, /Megan Bowen/);
       assert.ok(second.requests.some(request => request.path === '/v1.0/me'));
@@ -111,11 +106,7 @@ describe('Entra MCP Broker in a real VS Code', () => {
   it('removes a disabled tool after the definitions change', async () => {
     try {
       await setSetting('enabledTools', ['get_my_*', 'auth_status']);
-      await waitFor(async () => {
-        await vscode.commands.executeCommand('workbench.mcp.restartServer', SERVER_ID, { autoTrustChanges: true });
-        await startEntraServer();
-        return !vscode.lm.tools.some(tool => tool.name === 'mcp_entra_graph_get');
-      }, 'graph_get to disappear', 30_000, 1_000);
+      await restartServerUntil(() => !vscode.lm.tools.some(tool => tool.name === 'mcp_entra_graph_get'), 'graph_get to disappear');
       assert.ok(vscode.lm.tools.some(tool => tool.name === 'mcp_entra_get_my_profile'));
     } finally {
       await setSetting('enabledTools', undefined);
@@ -125,11 +116,7 @@ describe('Entra MCP Broker in a real VS Code', () => {
   it('lists write tools only with entraMcp.allowWrites, and runs one end to end', async () => {
     try {
       await setSetting('allowWrites', true);
-      await waitFor(async () => {
-        await vscode.commands.executeCommand('workbench.mcp.restartServer', SERVER_ID, { autoTrustChanges: true });
-        await startEntraServer();
-        return vscode.lm.tools.some(tool => tool.name === 'mcp_entra_create_task');
-      }, 'create_task to be listed', 30_000, 1_000);
+      await restartServerUntil(() => vscode.lm.tools.some(tool => tool.name === 'mcp_entra_create_task'), 'create_task to be listed');
       assert.ok(vscode.lm.tools.some(tool => tool.name === 'mcp_entra_send_mail'));
       const { text } = await invokeTool('mcp_entra_create_task', { listId: 'AAMkADIyAAAAABrJAAA=', title: 'Written from VS Code' });
       assert.match(text, /Written from VS Code/);

@@ -21,6 +21,21 @@ export async function startEntraServer(): Promise<void> {
   }, 'Entra MCP tools to appear', 45_000, 1_000);
 }
 
+/** How VS Code names a provider's server: `<extension id>/<label>`. */
+export const SERVER_ID = `${EXTENSION_ID}/Entra MCP`;
+
+/**
+ * After a settings change the provider announces new definitions; restarting the server (as the
+ * user does from MCP: List Servers) picks them up. Restarts until `condition` holds.
+ */
+export async function restartServerUntil(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  await waitFor(async () => {
+    await vscode.commands.executeCommand('workbench.mcp.restartServer', SERVER_ID, { autoTrustChanges: true });
+    await startEntraServer();
+    return condition();
+  }, what, 30_000, 1_000);
+}
+
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

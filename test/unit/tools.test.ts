@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { notSignedInError } from '../../src/extension/auth/brokerError';
+import { BrokerHandlers } from '../../src/extension/broker/brokerServer';
 import { BrokerClient } from '../../src/server/brokerClient';
 import { ToolSelection, toolDeclaration } from '../../src/shared/toolCatalogue';
 import { createServer } from '../../src/server/createServer';
@@ -25,6 +26,15 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     const mcpClient = new Client({ name: 'test-client', version: '1' });
     await Promise.all([server.connect(serverTransport), mcpClient.connect(clientTransport)]);
     return mcpClient;
+  }
+
+  /** Replaces the broker with one using these handlers, and reconnects the client to it. */
+  async function reconnectToBroker(handlers: Partial<BrokerHandlers>): Promise<void> {
+    await client.close();
+    tokens.dispose();
+    await harness.broker.stop();
+    harness = await startBroker({ handlers });
+    client = await connect();
   }
 
   async function call(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
@@ -565,11 +575,7 @@ describe('MCP tools against a fake Graph and a real broker', () => {
   });
 
   it('relays the broker\'s sign-in error as a tool error', async () => {
-    await client.close();
-    tokens.dispose();
-    await harness.broker.stop();
-    harness = await startBroker({ handlers: { getToken: async () => { throw notSignedInError('get_my_profile', 'You signed out of Entra MCP Broker.'); } } });
-    client = await connect();
+    await reconnectToBroker({ getToken: async () => { throw notSignedInError('get_my_profile', 'You signed out of Entra MCP Broker.'); } });
     const result = await call('get_my_profile');
     assert.equal(result.isError, true);
     assert.match(text(result), /Run "Entra MCP: Sign In"/);
@@ -578,11 +584,7 @@ describe('MCP tools against a fake Graph and a real broker', () => {
   });
 
   it('relays a refused scope with the broker\'s advice', async () => {
-    await client.close();
-    tokens.dispose();
-    await harness.broker.stop();
-    harness = await startBroker({ handlers: { disallowedScopes: (_tool, scopes) => [...scopes] } });
-    client = await connect();
+    await reconnectToBroker({ disallowedScopes: (_tool, scopes) => [...scopes] });
     const result = await call('get_my_profile');
     assert.equal(result.isError, true);
     assert.match(text(result), /^The permission User\.Read is not allowed for the tool "get_my_profile"/);
