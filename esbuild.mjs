@@ -1,7 +1,8 @@
 // Bundles the extension (vscode external) and the MCP server (self-contained) into dist/.
 // Types are checked by `tsc --noEmit`; esbuild only bundles.
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -35,9 +36,32 @@ const common = {
   plugins: [problemMatcher],
 };
 
+/**
+ * After each build of the full server, capture its answers to `initialize` and `tools/list`
+ * (dist/manifest.json): the bootstrap answers from them while the server loads.
+ */
+const startupManifest = {
+  name: 'startup-manifest',
+  setup(build) {
+    build.onEnd(result => {
+      if (result.errors.length) { return; }
+      const printed = spawnSync(process.execPath, ['-e', `require('./dist/server-main.js').printManifest(${JSON.stringify(version)})`], { encoding: 'utf8' });
+      if (printed.status !== 0) {
+        console.error(`✘ [ERROR] capturing the startup manifest failed:\n${printed.stderr}`);
+        process.exitCode = 1;
+        return;
+      }
+      writeFileSync('dist/manifest.json', printed.stdout);
+    });
+  },
+};
+
+const serverDefines = { SERVER_VERSION: JSON.stringify(version) };
 const contexts = await Promise.all([
   esbuild.context({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  esbuild.context({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js', define: { SERVER_VERSION: JSON.stringify(version) } }),
+  // The small entry VS Code starts; it loads dist/server-main.js at run time.
+  esbuild.context({ ...common, entryPoints: ['src/server/bootstrap.ts'], outfile: 'dist/server.js', define: serverDefines }),
+  esbuild.context({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server-main.js', define: serverDefines, plugins: [...common.plugins, startupManifest] }),
 ]);
 
 if (watch) {

@@ -50,7 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   });
   stopBroker = () => { clearTimeout(idleTimer); return broker.stop(); };
-  const provider = new EntraMcpServerProvider(context.asAbsolutePath('dist/server.js'), version, broker, log);
+  const provider = new EntraMcpServerProvider(
+    context.asAbsolutePath('dist/server.js'), version, vscode.Uri.joinPath(context.globalStorageUri, 'compile-cache').fsPath, broker, log);
 
   context.subscriptions.push(
     log,

@@ -1,34 +1,63 @@
 /**
- * Entry point of the bundled MCP server, started by VS Code over stdio (or by hand with the
- * ENTRA_MCP_* variables set). Wires configuration, the broker client and the transport.
+ * The full MCP server (dist/server-main.js): the SDK, the broker client and every tool. The
+ * bootstrap (dist/server.js) loads it after answering the first requests; esbuild.mjs calls
+ * printManifest() to capture those answers at build time.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { BrokerClient } from './brokerClient';
-import { readServerConfig } from './config';
+import { ServerConfig } from './config';
 import { createServer } from './createServer';
+import { JsonRpcRequestLike } from './startup/earlyResponder';
+import { describeServer } from './startup/describeServer';
 
-declare const SERVER_VERSION: string | undefined;
-const version = typeof SERVER_VERSION === 'string' ? SERVER_VERSION : '0.0.0-dev';
+export interface Handoff {
+  readonly config: ServerConfig;
+  readonly version: string;
+  /** Messages the bootstrap already answered; replayed so the SDK's session state matches. */
+  readonly replay: readonly JsonRpcRequestLike[];
+}
 
 // stdout carries MCP messages; a stray console.log from a dependency must not corrupt it.
 console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
 
-async function main(): Promise<void> {
-  const config = readServerConfig(process.env);
+/** Connects the SDK to stdin/stdout, replays what the bootstrap answered, and resumes reading. */
+export async function runServer({ config, version, replay }: Handoff): Promise<void> {
   const tokens = new BrokerClient({ path: config.brokerPath, secret: config.brokerSecret, clientVersion: version });
   const server = createServer({ tokens, graph: { endpoint: config.graphEndpoint, tokens }, armEndpoint: config.armEndpoint }, version, config.tools);
-  const transport = new StdioServerTransport();
+  const replayed = replay.flatMap(message => {
+    const parsed = JSONRPCMessageSchema.safeParse(message);
+    return parsed.success ? [parsed.data] : [];
+  });
+  const transport = new ReplayingStdioTransport(replayed);
   transport.onclose = () => {
     tokens.dispose();
     process.exit(0);
   };
-  // The client's stdin closing means VS Code is gone: exit rather than linger.
-  process.stdin.on('end', () => process.exit(0));
   await server.connect(transport);
+  for (const message of replayed) { transport.onmessage?.(message); }
+  process.stdin.resume();
   void tokens.warmUp();
 }
 
-main().catch(error => {
-  process.stderr.write(`[entra-mcp] ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/** Prints the startup manifest (JSON) for the build. */
+export async function printManifest(version: string): Promise<void> {
+  process.stdout.write(JSON.stringify(await describeServer(version)));
+}
+
+/** Stdio transport that drops the SDK's second answer to a request the bootstrap already answered. */
+class ReplayingStdioTransport extends StdioServerTransport {
+  private readonly answered: Set<string | number>;
+
+  constructor(replayed: readonly JSONRPCMessage[]) {
+    super();
+    this.answered = new Set(replayed.flatMap(message => 'id' in message && message.id !== undefined ? [message.id] : []));
+  }
+
+  override send(message: JSONRPCMessage): Promise<void> {
+    if (('result' in message || 'error' in message) && this.answered.delete(message.id as string | number)) {
+      return Promise.resolve();
+    }
+    return super.send(message);
+  }
+}

@@ -12,4 +12,6 @@ export const ENV = {
   allowWrites: 'ENTRA_MCP_ALLOW_WRITES',
   /** Comma-separated tool names or `*` patterns to list (entraMcp.enabledTools); empty lists all. */
   enabledTools: 'ENTRA_MCP_ENABLED_TOOLS',
+  /** Directory for the V8 compile cache of the server bundle (the extension's global storage). */
+  compileCache: 'ENTRA_MCP_COMPILE_CACHE',
 } as const;

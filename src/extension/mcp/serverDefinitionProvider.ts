@@ -19,6 +19,8 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
   constructor(
     private readonly serverScript: string,
     private readonly version: string,
+    /** Where the server keeps V8's compiled code between starts (the extension's global storage). */
+    private readonly compileCacheDir: string,
     private readonly broker: BrokerServer,
     private readonly log: vscode.LogOutputChannel,
   ) {}
@@ -32,7 +34,7 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
     // VS Code spawns the server with its own runtime: users may have no `node` on PATH.
     const settings = readSettings();
     // The tool selection travels in the definition: changing it restarts the server with the new list.
-    const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1', ...selectionToEnv(settings.tools) };
+    const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1', [ENV.compileCache]: this.compileCacheDir, ...selectionToEnv(settings.tools) };
     try {
       // Endpoints are not secret; listing them here makes a settings change a definition change.
       const endpoints = serviceEndpoints(settings);
