@@ -1,10 +1,11 @@
 /** A real BrokerServer with scripted handlers, and raw-socket helpers to talk to it. */
 import * as net from 'node:net';
-import { AuditEvent } from '../../src/extension/audit';
+import { AuditEvent, formatAuditEvent } from '../../src/extension/audit';
 import { BrokerHandlers, BrokerServer, Limits } from '../../src/extension/broker/brokerServer';
 import { GetTokenParams } from '../../src/shared/protocol';
 import { ScopeAllowList } from '../../src/shared/scopes';
 import { allowedScopesFor } from '../../src/shared/toolCatalogue';
+import { recordVisible, rememberCredential } from './leakWatch';
 import { makeFakeToken } from './tokens';
 
 export interface Harness {
@@ -31,8 +32,9 @@ export async function startBroker(options: { limits?: Partial<Limits>; handlers?
     disallowedScopes: (tool, scopes) => new ScopeAllowList(allowedScopesFor(tool, [], { allowWrites: true, enabledTools: [] })).disallowed(scopes),
     ...options.handlers,
   };
-  const broker = new BrokerServer({ handlers, audit: event => audit.push(event), extensionVersion: '9.9.9', limits: options.limits, onIdle: options.onIdle });
+  const broker = new BrokerServer({ handlers, audit: event => { audit.push(event); recordVisible('audit', formatAuditEvent(event)); }, extensionVersion: '9.9.9', limits: options.limits, onIdle: options.onIdle });
   const { path, secret } = await broker.start();
+  rememberCredential(secret);
   return { broker, path, secret, audit, tokenRequests, issued };
 }
 

@@ -1,4 +1,6 @@
 /** Unsigned JWT-shaped test tokens: what the tests' fake identity provider issues. */
+import { rememberCredential } from './leakWatch';
+
 export const FAKE_ISSUER = 'https://login.fake.test/';
 
 export interface FakeTokenClaims {
@@ -13,7 +15,9 @@ export interface FakeTokenClaims {
 
 export function makeFakeToken(claims: FakeTokenClaims): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: FAKE_ISSUER, ...claims })}.fake-signature`;
+  const token = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: FAKE_ISSUER, ...claims })}.fake-signature`;
+  rememberCredential(token);
+  return token;
 }
 
 export function readFakeToken(token: string): FakeTokenClaims | undefined {

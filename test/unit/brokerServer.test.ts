@@ -5,6 +5,7 @@ import { secretsMatch } from '../../src/extension/broker/brokerServer';
 import { createBrokerEndpoint } from '../../src/extension/broker/socketPath';
 import { BrokerClient } from '../../src/server/brokerClient';
 import { isToolError } from '../../src/server/toolError';
+import { rememberCredential } from '../helpers/leakWatch';
 import { Harness, exchange, frame, hello, parseFrames, startBroker, tokenRequest } from '../helpers/brokerHarness';
 
 describe('broker protocol', () => {
@@ -36,6 +37,7 @@ describe('broker protocol', () => {
     const oldSecret = harness.secret;
     await harness.broker.stop();
     const restarted = await harness.broker.start();
+    rememberCredential(restarted.secret);
     assert.notEqual(restarted.secret, oldSecret);
     const { received, closed } = await exchange(restarted.path, [frame(hello(oldSecret)), frame(tokenRequest(2))]);
     assert.equal(received, '');

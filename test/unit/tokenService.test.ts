@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { AuditEvent } from '../../src/extension/audit';
+import { AuditEvent, formatAuditEvent } from '../../src/extension/audit';
 import { TokenCache, cacheKey, REFRESH_MARGIN_MS } from '../../src/extension/auth/tokenCache';
 import { AuthSettings, SignInRequest, TokenService } from '../../src/extension/auth/tokenService';
 import { CLOUDS } from '../../src/shared/clouds';
 import { SIGN_IN_HINT } from '../../src/shared/protocol';
 import { FakeProvider, MemorySecrets, MemoryState } from '../helpers/fakeProvider';
+import { recordVisible } from '../helpers/leakWatch';
 
 function setup(overrides: Partial<AuthSettings> = {}) {
   const provider = new FakeProvider();
@@ -17,11 +18,11 @@ function setup(overrides: Partial<AuthSettings> = {}) {
   const settings: AuthSettings = { cloud: CLOUDS.AzureCloud, tenant: 'organizations', promptForSignIn: true, ...overrides };
   const make = () => new TokenService({
     getSession: provider.getSession,
-    cache: new TokenCache(secrets),
+    cache: new TokenCache(secrets, detail => recordVisible('log', detail)),
     state,
     settings: () => settings,
-    confirmSignIn: async request => { prompts.push(request); return confirmAnswer; },
-    audit: event => audit.push(event),
+    confirmSignIn: async request => { prompts.push(request); recordVisible('sign-in prompt', JSON.stringify(request)); return confirmAnswer; },
+    audit: event => { audit.push(event); recordVisible('audit', formatAuditEvent(event)); },
     now: () => clock,
   });
   return {

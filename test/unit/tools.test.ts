@@ -10,6 +10,7 @@ import { createServer } from '../../src/server/createServer';
 import { RetryPolicy } from '../../src/server/graph/graphClient';
 import { FakeGraph, graphError } from '../helpers/fakeGraph';
 import { Harness, startBroker } from '../helpers/brokerHarness';
+import { recordVisible } from '../helpers/leakWatch';
 
 const FAST_RETRY: RetryPolicy = { delaySeconds: 0, maxRetries: 3, maxRetryAfterSeconds: 5 };
 
@@ -38,7 +39,9 @@ describe('MCP tools against a fake Graph and a real broker', () => {
   }
 
   async function call(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
-    return await client.callTool({ name, arguments: args }) as CallToolResult;
+    const result = await client.callTool({ name, arguments: args }) as CallToolResult;
+    recordVisible(`${name} result`, JSON.stringify(result));
+    return result;
   }
 
   function text(result: CallToolResult): string {
