@@ -8,7 +8,7 @@ import {
   MessageConnection, RequestType, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection,
 } from 'vscode-jsonrpc/node';
 import {
-  BrokerErrorReason, GetTokenRequest, GetTokenResult, HelloRequest, PROTOCOL_VERSION, StatusRequest, StatusResult,
+  BROKER_LIMITS, BrokerErrorReason, GetTokenRequest, GetTokenResult, HelloRequest, PROTOCOL_VERSION, StatusRequest, StatusResult,
 } from '../shared/protocol';
 import { ToolError, ToolErrorCode } from './toolError';
 
@@ -33,6 +33,10 @@ export interface BrokerClientOptions {
   /** Delay before the first retry; doubles each time. */
   readonly retryDelayMs?: number;
   readonly connectTimeoutMs?: number;
+  /** A broker that accepts but never answers the handshake (a frozen extension host) is given up on after this. */
+  readonly helloTimeoutMs?: number;
+  /** Backstop for one request; the broker bounds its own work to BROKER_LIMITS.requestTimeoutMs. */
+  readonly requestTimeoutMs?: number;
 }
 
 export const BROKER_UNAVAILABLE_MESSAGE =
@@ -44,6 +48,9 @@ const KNOWN_REASONS: readonly BrokerErrorReason[] = ['NotSignedIn', 'ScopeNotAll
 export class BrokerClient implements TokenSource {
   private connection: Promise<MessageConnection> | undefined;
   private socket: net.Socket | undefined;
+  private readonly sockets = new WeakMap<MessageConnection, net.Socket>();
+  /** The broker refuses more than maxPendingRequests per connection: wait for a slot instead. */
+  private readonly slots = new Slots(BROKER_LIMITS.maxPendingRequests);
 
   constructor(private readonly options: BrokerClientOptions) {}
 
@@ -76,6 +83,15 @@ export class BrokerClient implements TokenSource {
   }
 
   private async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    await this.slots.acquire();
+    try {
+      return await this.attempt(type, params);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async attempt<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
     const attempts = this.options.connectAttempts ?? 4;
     let delay = this.options.retryDelayMs ?? 150;
     for (let attempt = 1; ; attempt++) {
@@ -91,18 +107,32 @@ export class BrokerClient implements TokenSource {
         continue;
       }
       try {
-        return await connection.sendRequest(type, params);
+        return await withDeadline(connection.sendRequest(type, params), this.options.requestTimeoutMs ?? BROKER_LIMITS.requestTimeoutMs + 5_000);
       } catch (error) {
         if (error instanceof ResponseError) {
           throw toToolError(error);
         }
-        // The connection dropped mid-request; token requests are safe to repeat.
-        this.connection = undefined;
-        if (attempt >= attempts) {
+        this.drop(connection);
+        // A dropped connection is retried (token requests are safe to repeat); a broker that
+        // stopped answering is not waited for again.
+        if (error instanceof DeadlineError || attempt >= attempts) {
           throw new ToolError('BrokerUnavailable', BROKER_UNAVAILABLE_MESSAGE);
         }
       }
     }
+  }
+
+  /** The connection is gone: close its socket, and open a new one next time. */
+  private forget(connection: MessageConnection): void {
+    this.sockets.get(connection)?.destroy();
+    void this.connection?.then(current => {
+      if (current === connection) { this.connection = undefined; }
+    }, () => undefined);
+  }
+
+  private drop(connection: MessageConnection): void {
+    this.forget(connection);
+    connection.dispose();
   }
 
   private connected(): Promise<MessageConnection> {
@@ -120,24 +150,18 @@ export class BrokerClient implements TokenSource {
     const socket = await connectSocket(this.options.path, this.options.connectTimeoutMs ?? 2_000);
     this.socket = socket;
     const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), silentLogger);
-    const forget = () => {
-      socket.destroy();
-      if (this.connection) {
-        void this.connection.then(current => {
-          if (current === connection) { this.connection = undefined; }
-        }, () => undefined);
-      }
-    };
+    this.sockets.set(connection, socket);
+    const forget = () => this.forget(connection);
     connection.onClose(forget);
     connection.onError(forget);
     socket.on('close', forget);
     connection.listen();
     try {
-      await connection.sendRequest(HelloRequest, {
+      await withDeadline(connection.sendRequest(HelloRequest, {
         secret: this.options.secret,
         protocolVersion: PROTOCOL_VERSION,
         client: { name: 'entra-mcp-server', version: this.options.clientVersion, pid: process.pid },
-      });
+      }), this.options.helloTimeoutMs ?? 5_000);
     } catch (error) {
       connection.dispose();
       socket.destroy();
@@ -169,6 +193,40 @@ function toToolError(error: ResponseError<unknown>): ToolError {
   const reason = (error.data as { reason?: string } | undefined)?.reason;
   const code: ToolErrorCode = KNOWN_REASONS.includes(reason as BrokerErrorReason) ? reason as ToolErrorCode : 'TokenUnavailable';
   return new ToolError(code, error.message);
+}
+
+class DeadlineError extends Error {}
+
+/** Rejects with a DeadlineError when the broker has not answered in time. */
+async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new DeadlineError('broker did not answer in time')), timeoutMs); });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A counting semaphore: at most `size` holders, the rest wait in order. */
+class Slots {
+  private held = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.held < this.size) {
+      this.held++;
+      return;
+    }
+    await new Promise<void>(resolve => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) { next(); } else { this.held--; }
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,65 +1,40 @@
 import * as assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { notSignedInError } from '../../src/extension/auth/brokerError';
 import { BrokerHandlers } from '../../src/extension/broker/brokerServer';
-import { BrokerClient } from '../../src/server/brokerClient';
-import { ToolSelection, toolDeclaration } from '../../src/shared/toolCatalogue';
-import { createServer } from '../../src/server/createServer';
-import { RetryPolicy } from '../../src/server/graph/graphClient';
+import { ALL_READ_TOOLS, ToolSelection, toolDeclaration } from '../../src/shared/toolCatalogue';
 import { FakeGraph, graphError } from '../helpers/fakeGraph';
-import { Harness, startBroker } from '../helpers/brokerHarness';
-import { recordVisible } from '../helpers/leakWatch';
-
-const FAST_RETRY: RetryPolicy = { delaySeconds: 0, maxRetries: 3, maxRetryAfterSeconds: 5 };
+import { Harness } from '../helpers/brokerHarness';
+import { McpHarness, resultText } from '../helpers/mcpHarness';
 
 describe('MCP tools against a fake Graph and a real broker', () => {
+  let mcp: McpHarness;
   let graph: FakeGraph;
   let harness: Harness;
-  let tokens: BrokerClient;
   let client: Client;
-
-  async function connect(brokerPath = harness.path, secret = harness.secret, selection = { allowWrites: true, enabledTools: [] as string[] }): Promise<Client> {
-    tokens = new BrokerClient({ path: brokerPath, secret, clientVersion: 'test', connectAttempts: 2, retryDelayMs: 20 });
-    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens, retry: FAST_RETRY }, armEndpoint: graph.endpoint }, '1.2.3', selection);
-    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-    const mcpClient = new Client({ name: 'test-client', version: '1' });
-    await Promise.all([server.connect(serverTransport), mcpClient.connect(clientTransport)]);
-    return mcpClient;
-  }
 
   /** Replaces the broker with one using these handlers, and reconnects the client to it. */
   async function reconnectToBroker(handlers: Partial<BrokerHandlers>): Promise<void> {
-    await client.close();
-    tokens.dispose();
-    await harness.broker.stop();
-    harness = await startBroker({ handlers });
-    client = await connect();
+    await mcp.replaceBroker(handlers);
+    ({ client } = mcp);
+    harness = mcp.broker;
   }
 
-  async function call(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
-    const result = await client.callTool({ name, arguments: args }) as CallToolResult;
-    recordVisible(`${name} result`, JSON.stringify(result));
-    return result;
+  function call(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+    return mcp.call(name, args);
   }
 
-  function text(result: CallToolResult): string {
-    return result.content.map(part => (part.type === 'text' ? part.text : '')).join('\n');
-  }
+  const text = resultText;
 
   beforeEach(async () => {
-    graph = new FakeGraph();
-    await graph.start();
-    harness = await startBroker();
-    client = await connect();
+    mcp = await McpHarness.start();
+    ({ graph, client } = mcp);
+    harness = mcp.broker;
   });
 
   afterEach(async () => {
-    await client.close();
-    tokens.dispose();
-    await harness.broker.stop();
-    await graph.stop();
+    await mcp.stop();
   });
 
   it('lists the tools with titles, schemas and read-only annotations', async () => {
@@ -82,14 +57,9 @@ describe('MCP tools against a fake Graph and a real broker', () => {
   });
 
   /** Names a server built with this selection lists. */
-  async function listedTools(selection?: ToolSelection): Promise<Array<{ name: string; annotations?: { readOnlyHint?: boolean } }>> {
-    const server = createServer({ tokens, graph: { endpoint: graph.endpoint, tokens }, armEndpoint: 'https://management.azure.com' }, '1', selection);
-    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-    const other = new Client({ name: 'selection', version: '1' });
-    await Promise.all([server.connect(serverTransport), other.connect(clientTransport)]);
-    const { tools } = await other.listTools();
-    await other.close();
-    return tools;
+  async function listedTools(selection: ToolSelection = ALL_READ_TOOLS): Promise<Array<{ name: string; annotations?: { readOnlyHint?: boolean } }>> {
+    await mcp.disconnect();
+    return (await mcp.connect(selection)).listTools().then(result => result.tools);
   }
 
   it('does not list write tools unless writes are allowed', async () => {

@@ -30,6 +30,8 @@ export interface GraphAccess {
   readonly endpoint: string;
   readonly tokens: TokenSource;
   readonly retry?: RetryPolicy;
+  /** Overrides GRAPH_REQUEST_TIMEOUT_MS (tests use a short one). */
+  readonly timeoutMs?: number;
 }
 
 export interface ClientOptions {
@@ -90,7 +92,7 @@ export function retryAfterSeconds(value: string | null, now = Date.now()): numbe
 }
 
 /** The signal for one Graph request: the caller's cancellation or our timeout, whichever first. */
-export function requestSignal(callerSignal: AbortSignal | undefined, timeoutMs = GRAPH_REQUEST_TIMEOUT_MS): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
+export function requestSignal(callerSignal: AbortSignal | undefined, access: Pick<GraphAccess, 'timeoutMs'>): AbortSignal {
+  const timeout = AbortSignal.timeout(access.timeoutMs ?? GRAPH_REQUEST_TIMEOUT_MS);
   return callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
 }

@@ -43,7 +43,7 @@ export function registerGraphGetTool(server: McpServer, deps: ToolDeps): void {
     const path = checkedPath(deps.graph.endpoint, args.version, args.path);
     const scopes = args.scopes?.length ? [...args.scopes] : [...TOOL.scopes];
     let request = createGraphClient(deps.graph, TOOL.name, scopes).api(path).version(args.version)
-      .option('signal', requestSignal(extra.signal));
+      .option('signal', requestSignal(extra.signal, deps.graph));
     if (args.select?.length) { request = request.select(args.select); }
     if (args.filter) { request = request.filter(args.filter); }
     if (args.top) { request = request.top(args.top); }

@@ -32,7 +32,7 @@ export function registerArmGetTool(server: McpServer, deps: ToolDeps): void {
     const path = checkedArmPath(args.path);
     try {
       const body: Record<string, unknown> = await createArmClient(deps, TOOL.name, TOOL.scopes).api(path)
-        .query({ 'api-version': args.apiVersion }).option('signal', requestSignal(extra.signal)).get();
+        .query({ 'api-version': args.apiVersion }).option('signal', requestSignal(extra.signal, deps.graph)).get();
       // ARM pages with nextLink; report it as "more" the way Graph collections are.
       const shaped = shapeGraphResponse(typeof body.nextLink === 'string' ? { ...body, '@odata.nextLink': body.nextLink } : body);
       return toolSuccess(shaped.kind === 'entity' ? { ...shaped, item: withoutNextLink(shaped.item) } : shaped);

@@ -23,7 +23,7 @@ export function registerListResourceGroupsTool(server: McpServer, deps: ToolDeps
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
       const request = client.api(`/subscriptions/${args.subscriptionId}/resourcegroups`).query({ 'api-version': '2021-04-01' }).top(args.limit);

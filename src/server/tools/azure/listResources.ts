@@ -24,7 +24,7 @@ export function registerListResourcesTool(server: McpServer, deps: ToolDeps): vo
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
       const request = client.api(`/subscriptions/${args.subscriptionId}/resourceGroups/${encodeURIComponent(args.resourceGroup)}/resources`)

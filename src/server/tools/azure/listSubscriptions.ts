@@ -21,7 +21,7 @@ export function registerListSubscriptionsTool(server: McpServer, deps: ToolDeps)
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (_args, extra) => runTool(async () => {
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
       const request = client.api('/subscriptions').query({ 'api-version': '2022-12-01' });

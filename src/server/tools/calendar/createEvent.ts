@@ -41,7 +41,7 @@ export function registerCreateEventTool(server: McpServer, deps: ToolDeps): void
     };
     try {
       const created: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes, { nonIdempotent: true })
-        .api('/me/events').select(EVENT_FIELDS).option('signal', requestSignal(extra.signal)).post(payload);
+        .api('/me/events').select(EVENT_FIELDS).option('signal', requestSignal(extra.signal, deps.graph)).post(payload);
       return toolSuccess({ event: shapeEvent(created) });
     } catch (error) {
       throw toGraphToolError(error, 'creating the event', TOOL.scopes);

@@ -38,7 +38,7 @@ export function registerFindMeetingTimesTool(server: McpServer, deps: ToolDeps):
     }
     try {
       const response: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api('/me/findMeetingTimes').header('Prefer', `outlook.timezone="${args.timeZone}"`).option('signal', requestSignal(extra.signal))
+        .api('/me/findMeetingTimes').header('Prefer', `outlook.timezone="${args.timeZone}"`).option('signal', requestSignal(extra.signal, deps.graph))
         .post({
           attendees: args.attendees.map(address => ({ type: 'required', emailAddress: { address } })),
           timeConstraint: {

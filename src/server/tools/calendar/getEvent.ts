@@ -29,7 +29,7 @@ export function registerGetEventTool(server: McpServer, deps: ToolDeps): void {
     try {
       const event: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/me/events/${encodeURIComponent(args.id)}`).header('Prefer', timeZoneHeader(args.timeZone))
-        .select([...EVENT_FIELDS, 'bodyPreview']).option('signal', requestSignal(extra.signal)).get();
+        .select([...EVENT_FIELDS, 'bodyPreview']).option('signal', requestSignal(extra.signal, deps.graph)).get();
       const attendees = Array.isArray(event.attendees) ? event.attendees as Array<Record<string, unknown>> : [];
       return toolSuccess({
         event: shapeEvent(event),

@@ -26,7 +26,7 @@ export function registerListEventsTool(server: McpServer, deps: ToolDeps): void 
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     checkWindow(args.start, args.end);
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       const request = client.api('/me/calendarView')

@@ -23,7 +23,7 @@ export function registerListFolderTool(server: McpServer, deps: ToolDeps): void 
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     const location = folderLocation(args.path, args.folderId);
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       const request = client.api(`${location}/children`).select(DRIVE_ITEM_FIELDS).top(Math.min(args.limit, 100));

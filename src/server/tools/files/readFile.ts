@@ -32,7 +32,7 @@ export function registerReadFileTool(server: McpServer, deps: ToolDeps): void {
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       const item = shapeDriveItem(await client.api(`/me/drive/items/${args.id}`).select(['id', 'name', 'size', 'file', 'folder']).option('signal', signal).get());

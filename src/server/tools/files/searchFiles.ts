@@ -25,7 +25,7 @@ export function registerSearchFilesTool(server: McpServer, deps: ToolDeps): void
     try {
       const response: { value?: Array<Record<string, unknown>>; '@odata.nextLink'?: string } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/me/drive/root/search(q='${literal}')`).select(DRIVE_ITEM_FIELDS).top(args.limit)
-        .option('signal', requestSignal(extra.signal)).get();
+        .option('signal', requestSignal(extra.signal, deps.graph)).get();
       const items = (response.value ?? []).slice(0, args.limit).map(shapeDriveItem);
       return toolSuccess({ items, hasMore: typeof response['@odata.nextLink'] === 'string' });
     } catch (error) {

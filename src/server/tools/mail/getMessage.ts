@@ -37,7 +37,7 @@ export function registerGetMessageTool(server: McpServer, deps: ToolDeps): void 
         // Graph converts HTML bodies to text itself when asked.
         .header('Prefer', 'outlook.body-content-type="text"')
         .select(['subject', 'from', 'toRecipients', 'ccRecipients', 'receivedDateTime', 'hasAttachments', 'body'])
-        .option('signal', requestSignal(extra.signal)).get();
+        .option('signal', requestSignal(extra.signal, deps.graph)).get();
       // Graph honours the text preference for mailbox items; bodyText converts if HTML comes back anyway.
       const body = bodyText(message.body);
       const truncated = body.length > args.maxChars;

@@ -21,7 +21,7 @@ export function registerListMailFoldersTool(server: McpServer, deps: ToolDeps): 
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api('/me/mailFolders').select(['id', 'displayName', 'unreadItemCount', 'totalItemCount']).top(100)
-        .option('signal', requestSignal(extra.signal)).get();
+        .option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({
         folders: (response.value ?? []).map(folder => ({
           id: String(folder.id ?? ''),

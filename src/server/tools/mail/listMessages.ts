@@ -35,7 +35,7 @@ export function registerListMessagesTool(server: McpServer, deps: ToolDeps): voi
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     const filter = messageFilter(args);
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       let request = client.api(`/me/mailFolders/${encodeURIComponent(args.folder)}/messages`)

@@ -24,7 +24,7 @@ export function registerReplyToMessageTool(server: McpServer, deps: ToolDeps): v
     try {
       await createGraphClient(deps.graph, TOOL.name, TOOL.scopes, { nonIdempotent: true })
         .api(`/me/messages/${encodeURIComponent(args.id)}/${args.replyAll ? 'replyAll' : 'reply'}`)
-        .option('signal', requestSignal(extra.signal)).post({ comment: args.comment });
+        .option('signal', requestSignal(extra.signal, deps.graph)).post({ comment: args.comment });
       return toolSuccess({ replied: true, replyAll: args.replyAll });
     } catch (error) {
       throw toGraphToolError(error, 'replying to the message', TOOL.scopes);

@@ -25,7 +25,7 @@ export function registerSendMailTool(server: McpServer, deps: ToolDeps): void {
   }, (args, extra) => runTool(async () => {
     try {
       await createGraphClient(deps.graph, TOOL.name, TOOL.scopes, { nonIdempotent: true })
-        .api('/me/sendMail').option('signal', requestSignal(extra.signal)).post({
+        .api('/me/sendMail').option('signal', requestSignal(extra.signal, deps.graph)).post({
           message: {
             subject: args.subject,
             body: { contentType: 'Text', content: args.body },

@@ -18,7 +18,7 @@ export function registerGetMyManagerTool(server: McpServer, deps: ToolDeps): voi
   }, (_args, extra) => runTool(async () => {
     try {
       const manager: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api('/me/manager').select(PERSON_FIELDS).option('signal', requestSignal(extra.signal)).get();
+        .api('/me/manager').select(PERSON_FIELDS).option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({ manager: shapePerson(manager) });
     } catch (error) {
       // Graph answers 404 when no manager is set: that is an answer, not a failure.

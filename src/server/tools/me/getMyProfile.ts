@@ -30,7 +30,7 @@ export function registerGetMyProfileTool(server: McpServer, deps: ToolDeps): voi
   }, (_args, extra) => runTool(async () => {
     try {
       const user: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api('/me').select(PROFILE_FIELDS).option('signal', requestSignal(extra.signal)).get();
+        .api('/me').select(PROFILE_FIELDS).option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess(shapeProfile(user));
     } catch (error) {
       throw toGraphToolError(error, 'reading your profile', TOOL.scopes);

@@ -34,7 +34,7 @@ export function registerListMyGroupsTool(server: McpServer, deps: ToolDeps): voi
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       // The cast segment keeps directory roles and administrative units out of the list.

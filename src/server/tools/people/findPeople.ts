@@ -34,7 +34,7 @@ export function registerFindPeopleTool(server: McpServer, deps: ToolDeps): void 
       const response: { value?: Record<string, unknown>[] } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api('/me/people').query({ $search: `"${args.query}"` }).top(args.limit)
         .select(['id', 'displayName', 'scoredEmailAddresses', 'jobTitle', 'department', 'userPrincipalName'])
-        .option('signal', requestSignal(extra.signal)).get();
+        .option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({ people: (response.value ?? []).slice(0, args.limit).map(shapeRankedPerson) });
     } catch (error) {
       throw toGraphToolError(error, `finding people matching "${args.query}"`, TOOL.scopes);

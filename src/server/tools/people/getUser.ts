@@ -18,7 +18,7 @@ export function registerGetUserTool(server: McpServer, deps: ToolDeps): void {
   }, (args, extra) => runTool(async () => {
     try {
       const user: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api(`/users/${encodeURIComponent(args.user)}`).select(PERSON_FIELDS).option('signal', requestSignal(extra.signal)).get();
+        .api(`/users/${encodeURIComponent(args.user)}`).select(PERSON_FIELDS).option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({ user: shapePerson(user) });
     } catch (error) {
       throw toGraphToolError(error, `reading the user ${args.user}`, TOOL.scopes);

@@ -23,7 +23,7 @@ export function registerListGroupMembersTool(server: McpServer, deps: ToolDeps):
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       const request = client.api(`/groups/${args.group}/members/microsoft.graph.user`).select(PERSON_FIELDS).top(Math.min(args.limit, 100));

@@ -31,7 +31,7 @@ export function registerCreateTaskTool(server: McpServer, deps: ToolDeps): void 
     try {
       const created: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes, { nonIdempotent: true })
         .api(`/me/todo/lists/${encodeURIComponent(args.listId)}/tasks`).select(TASK_FIELDS)
-        .option('signal', requestSignal(extra.signal)).post(payload);
+        .option('signal', requestSignal(extra.signal, deps.graph)).post(payload);
       return toolSuccess({ task: shapeTask(created) });
     } catch (error) {
       throw toGraphToolError(error, 'creating the task', TOOL.scopes);

@@ -18,7 +18,7 @@ export function registerListTaskListsTool(server: McpServer, deps: ToolDeps): vo
   }, (_args, extra) => runTool(async () => {
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api('/me/todo/lists').option('signal', requestSignal(extra.signal)).get();
+        .api('/me/todo/lists').option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({
         lists: (response.value ?? []).map(list => ({
           id: String(list.id ?? ''),

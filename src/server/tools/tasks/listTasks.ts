@@ -27,7 +27,7 @@ export function registerListTasksTool(server: McpServer, deps: ToolDeps): void {
     outputSchema: { tasks: z.array(TaskSchema), hasMore: z.boolean() },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
-    const signal = requestSignal(extra.signal);
+    const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       let request = client.api(`/me/todo/lists/${encodeURIComponent(args.listId)}/tasks`).select(TASK_FIELDS)

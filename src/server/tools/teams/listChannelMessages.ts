@@ -24,7 +24,7 @@ export function registerListChannelMessagesTool(server: McpServer, deps: ToolDep
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/teams/${args.teamId}/channels/${encodeURIComponent(args.channelId)}/messages`).top(args.limit)
-        .option('signal', requestSignal(extra.signal)).get();
+        .option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess(threadMessages(response, args.limit));
     } catch (error) {
       throw toGraphToolError(error, 'reading the channel', TOOL.scopes);

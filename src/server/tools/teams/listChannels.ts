@@ -20,7 +20,7 @@ export function registerListChannelsTool(server: McpServer, deps: ToolDeps): voi
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/teams/${args.teamId}/channels`).select(['id', 'displayName', 'description', 'membershipType'])
-        .option('signal', requestSignal(extra.signal)).get();
+        .option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({
         channels: (response.value ?? []).map(channel => ({
           id: String(channel.id ?? ''), name: textField(channel, 'displayName'), description: textField(channel, 'description'), membershipType: textField(channel, 'membershipType'),

@@ -23,7 +23,7 @@ export function registerListChatMessagesTool(server: McpServer, deps: ToolDeps):
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/me/chats/${encodeURIComponent(args.chatId)}/messages`).top(args.limit)
-        .option('signal', requestSignal(extra.signal)).get();
+        .option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess(threadMessages(response, args.limit));
     } catch (error) {
       throw toGraphToolError(error, 'reading the chat', TOOL.scopes);

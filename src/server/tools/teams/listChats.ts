@@ -21,7 +21,7 @@ export function registerListChatsTool(server: McpServer, deps: ToolDeps): void {
         .api('/me/chats').select(['id', 'topic', 'chatType', 'lastUpdatedDateTime'])
         // Graph sorts chats by last activity only with the preview expanded.
         .expand('lastMessagePreview').orderby('lastMessagePreview/createdDateTime desc')
-        .top(args.limit).option('signal', requestSignal(extra.signal)).get();
+        .top(args.limit).option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({
         chats: (response.value ?? []).slice(0, args.limit).map(chat => ({
           id: String(chat.id ?? ''), topic: textField(chat, 'topic'), type: textField(chat, 'chatType'), lastActivity: textField(chat, 'lastUpdatedDateTime'),

@@ -18,7 +18,7 @@ export function registerListJoinedTeamsTool(server: McpServer, deps: ToolDeps): 
   }, (_args, extra) => runTool(async () => {
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api('/me/joinedTeams').select(['id', 'displayName', 'description']).option('signal', requestSignal(extra.signal)).get();
+        .api('/me/joinedTeams').select(['id', 'displayName', 'description']).option('signal', requestSignal(extra.signal, deps.graph)).get();
       return toolSuccess({ teams: (response.value ?? []).map(team => ({ id: String(team.id ?? ''), name: textField(team, 'displayName'), description: textField(team, 'description') })) });
     } catch (error) {
       throw toGraphToolError(error, 'listing your teams', TOOL.scopes);

@@ -22,7 +22,7 @@ export function registerSendChatMessageTool(server: McpServer, deps: ToolDeps): 
   }, (args, extra) => runTool(async () => {
     try {
       const created: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes, { nonIdempotent: true })
-        .api(`/chats/${encodeURIComponent(args.chatId)}/messages`).option('signal', requestSignal(extra.signal))
+        .api(`/chats/${encodeURIComponent(args.chatId)}/messages`).option('signal', requestSignal(extra.signal, deps.graph))
         .post({ body: { contentType: 'text', content: args.text } });
       return toolSuccess({ sent: true, messageId: String(created.id ?? '') });
     } catch (error) {
