@@ -17,12 +17,20 @@ export interface RecordedRequest {
   headers: import('node:http').IncomingHttpHeaders;
   /** Parsed JSON body, if any. */
   body: unknown;
+  /** When it arrived (performance.now()). */
+  at: number;
+  /** The client went away before the answer was sent (cancelled or timed out). */
+  abandoned: boolean;
 }
 
 export interface ScriptedResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Answer only after this long (a slow Graph). */
+  delayMs?: number;
+  /** Cut the connection instead of answering. */
+  reset?: boolean;
 }
 
 type Route = (request: RecordedRequest, claims: Record<string, unknown>) => ScriptedResponse;
@@ -237,12 +245,24 @@ export class FakeGraph {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     let body: unknown;
     try { body = rawBody ? JSON.parse(rawBody) : undefined; } catch { body = rawBody; }
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, headers: req.headers, body };
+    const request: RecordedRequest = {
+      method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, headers: req.headers, body,
+      at: performance.now(), abandoned: false,
+    };
     this.requests.push(request);
+    res.on('close', () => { request.abandoned = !res.writableFinished; });
     const reply = this.scripted.shift() ?? this.answer(request);
-    // Like Graph, an empty answer (202 Accepted from sendMail, reply) has no JSON content type.
-    res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }), ...reply.headers });
-    res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    if (reply.reset) {
+      req.socket.destroy();
+      return;
+    }
+    const send = () => {
+      if (res.destroyed) { return; }
+      // Like Graph, an empty answer (202 Accepted from sendMail, reply) has no JSON content type.
+      res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }), ...reply.headers });
+      res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    };
+    if (reply.delayMs) { setTimeout(send, reply.delayMs); } else { send(); }
   }
 
   private answer(request: RecordedRequest): ScriptedResponse {

@@ -522,16 +522,6 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(graph.requests[0].path, '/beta/me');
   });
 
-  for (const path of ['https://evil.example/steal', '/me/../../admin', '/me%2f..', '/me?$expand=x', '/me\r\nX: y', '//evil.example/x']) {
-    it(`graph_get refuses ${JSON.stringify(path)} and sends nothing`, async () => {
-      const result = await call('graph_get', { path });
-      assert.equal(result.isError, true);
-      assert.match(text(result), /refused|relative|query options|characters/i);
-      assert.equal(graph.requests.length, 0);
-      assert.equal(harness.tokenRequests.length, 0);
-    });
-  }
-
   it('graph_get rejects scopes outside its read-only list in the schema', async () => {
     const result = await call('graph_get', { path: '/me', scopes: ['Mail.Send'] });
     assert.equal(result.isError, true);

@@ -25,7 +25,7 @@ export function validateGraphPath(path: string, service = 'Microsoft Graph'): st
     throw new GraphPathError(`The path must be 1 to ${MAX_GRAPH_PATH_LENGTH} characters, e.g. "/me/messages".`);
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || trimmed.startsWith('//') || trimmed.includes('\\')) {
-    throw new GraphPathError(`Give a path relative to ${service}, such as "${service === 'Microsoft Graph' ? '/me/events' : '/subscriptions'}"; absolute URLs and other hosts are refused.`);
+    throw new GraphPathError(otherHostRefusal(service));
   }
   if (/[?#]/.test(trimmed)) {
     throw new GraphPathError('Put query options in the tool\'s arguments, not in the path.');
@@ -38,6 +38,10 @@ export function validateGraphPath(path: string, service = 'Microsoft Graph'): st
   }
   const withSlash = trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
   const segments = withSlash.slice(1).split('/');
+  // No root segment of Graph or ARM has a dot; a first segment like "evil.example" is a host.
+  if (segments[0].includes('.')) {
+    throw new GraphPathError(otherHostRefusal(service));
+  }
   if (segments.some(segment => segment === '' || segment === '.' || segment === '..')) {
     throw new GraphPathError('Empty, "." and ".." path segments are refused.');
   }
@@ -45,6 +49,10 @@ export function validateGraphPath(path: string, service = 'Microsoft Graph'): st
     throw new GraphPathError(`Leave the API version out of the path ("/me", not "/${segments[0]}/me") and use the version argument.`);
   }
   return withSlash;
+}
+
+function otherHostRefusal(service: string): string {
+  return `Give a path relative to ${service}, such as "${service === 'Microsoft Graph' ? '/me/events' : '/subscriptions'}"; absolute URLs and other hosts are refused.`;
 }
 
 /**

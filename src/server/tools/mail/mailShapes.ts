@@ -5,7 +5,7 @@ import { textField } from '../shapes';
 export const MessageIdSchema = z.string().regex(/^[A-Za-z0-9=_+/-]{8,512}$/, 'a message id returned by list_messages');
 
 /** Well-known folder names Graph accepts in place of an id, or a folder id from list_mail_folders. */
-export const FolderSchema = z.string().regex(/^([a-z]+|[A-Za-z0-9=_+/-]{8,512})$/, 'a well-known folder name (inbox, sentitems, drafts, archive…) or a folder id');
+export const FolderSchema = z.string().regex(/^([a-z]{1,40}|[A-Za-z0-9=_+/-]{8,512})$/, 'a well-known folder name (inbox, sentitems, drafts, archive…) or a folder id');
 
 export const EmailSchema = z.string().email().max(254);
 
