@@ -109,7 +109,7 @@ export class BrokerClient implements TokenSource {
       try {
         return await withDeadline(connection.sendRequest(type, params), this.options.requestTimeoutMs ?? BROKER_LIMITS.requestTimeoutMs + 5_000);
       } catch (error) {
-        if (error instanceof ResponseError) {
+        if (isBrokerAnswer(error)) {
           throw toToolError(error);
         }
         this.drop(connection);
@@ -122,17 +122,13 @@ export class BrokerClient implements TokenSource {
     }
   }
 
-  /** The connection is gone: close its socket, and open a new one next time. */
-  private forget(connection: MessageConnection): void {
+  /** The connection is gone or useless: close it (failing what waits on it) and open a new one next time. */
+  private drop(connection: MessageConnection): void {
     this.sockets.get(connection)?.destroy();
+    connection.dispose();
     void this.connection?.then(current => {
       if (current === connection) { this.connection = undefined; }
     }, () => undefined);
-  }
-
-  private drop(connection: MessageConnection): void {
-    this.forget(connection);
-    connection.dispose();
   }
 
   private connected(): Promise<MessageConnection> {
@@ -151,7 +147,8 @@ export class BrokerClient implements TokenSource {
     this.socket = socket;
     const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), silentLogger);
     this.sockets.set(connection, socket);
-    const forget = () => this.forget(connection);
+    // Disposing rejects the requests still waiting on this connection, so they are retried.
+    const forget = () => this.drop(connection);
     connection.onClose(forget);
     connection.onError(forget);
     socket.on('close', forget);
@@ -187,6 +184,14 @@ function connectSocket(path: string, timeoutMs: number): Promise<net.Socket> {
       reject(error);
     });
   });
+}
+
+/**
+ * An error the broker sent (it always names a reason), as opposed to one vscode-jsonrpc raises
+ * locally when the connection fails under a request (write error, connection disposed).
+ */
+function isBrokerAnswer(error: unknown): error is ResponseError<unknown> {
+  return error instanceof ResponseError && typeof (error.data as { reason?: unknown } | undefined)?.reason === 'string';
 }
 
 function toToolError(error: ResponseError<unknown>): ToolError {

@@ -160,7 +160,10 @@ class BrokerConnection {
   }
 
   private isHello(message: Message): boolean {
-    const isHello = Message.isRequest(message) && message.method === HelloRequest.method;
+    // Params must be an object: otherwise vscode-jsonrpc itself would answer (a parameter-count
+    // error) before our handler could refuse the connection unanswered.
+    const isHello = Message.isRequest(message) && message.method === HelloRequest.method &&
+      typeof message.params === 'object' && message.params !== null && !Array.isArray(message.params);
     if (!isHello) {
       this.close('refused', 'first message was not a handshake');
     }

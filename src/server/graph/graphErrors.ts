@@ -73,9 +73,10 @@ function fromGraphStatus(error: GraphError, what: string, scopes: readonly strin
   }
 }
 
+/** An abort or timeout, also after the Graph SDK rewrapped it into a GraphError that keeps only the message. */
 function isAbort(error: unknown): boolean {
-  const name = (error as { name?: string } | undefined)?.name;
-  return name === 'AbortError' || name === 'TimeoutError';
+  const { name, message } = (error ?? {}) as { name?: string; message?: string };
+  return name === 'AbortError' || name === 'TimeoutError' || /^The operation was aborted/.test(message ?? '');
 }
 
 function networkCause(error: unknown): string | undefined {
