@@ -95,7 +95,8 @@ function codeServerArgs(temp, port) {
 async function runSuite({ suite, host, devPaths, install }) {
   const temp = mkdtempSync(join(tmpdir(), `entra-mcp-it-${suite}-`));
   const port = await freePort();
-  const env = hostEnv(temp, { INTEGRATION_SUITE: suite });
+  // The logs folder is scanned for leaked secrets and tokens by the last integration test.
+  const env = hostEnv(temp, { INTEGRATION_SUITE: suite, INTEGRATION_LOGS_DIR: join(temp, 'ud', 'logs') });
   const args = codeServerArgs(temp, port);
   for (const vsix of install) {
     execFileSync(host.node, [host.codeServer, ...args, '--install-extension', vsix], { env, stdio: ['ignore', 'ignore', 'inherit'] });

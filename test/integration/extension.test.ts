@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { FakeGraph } from '../helpers/fakeGraph';
-import { activateExtension, invokeTool, restartServerUntil, setSetting, startEntraServer } from './hostHelpers';
+import { readFileSync } from 'node:fs';
+import { activateExtension, invokeTool, restartServerUntil, setSetting, startEntraServer, toolOutputs } from './hostHelpers';
+import { JWT_PATTERN, environmentOf, filesUnder, processIds, processText } from './leaks';
 
 const COMMANDS = ['entraMcp.signIn', 'entraMcp.signOut', 'entraMcp.switchAccount', 'entraMcp.selectTenant', 'entraMcp.showStatus', 'entraMcp.showLog', 'entraMcp.clearTokenCache'];
 
@@ -124,6 +126,36 @@ describe('Entra MCP Broker in a real VS Code', () => {
       assert.deepEqual((post?.body as { title: string }).title, 'Written from VS Code');
     } finally {
       await setSetting('allowWrites', undefined);
+    }
+  });
+
+  // Last, so it sees everything the run above logged and returned.
+  it('leaves the secret and tokens in no other process, log file or tool output', async function () {
+    if (process.platform !== 'linux') { this.skip(); }
+    await startEntraServer();
+    await invokeTool('mcp_entra_get_my_profile');
+    const server = processIds().find(pid => /dist[\\/]server\.js/.test(processText(pid, 'cmdline') ?? ''));
+    assert.ok(server, 'the MCP server process is running');
+    const secret = environmentOf(server).get('ENTRA_MCP_BROKER_SECRET') ?? '';
+    assert.match(secret, /^[0-9a-f]{64}$/, 'the server got its secret');
+    for (const pid of processIds().filter(pid => pid !== server)) {
+      for (const file of ['environ', 'cmdline'] as const) {
+        assert.ok(!processText(pid, file)?.includes(secret), `the secret is in the ${file} of process ${pid}`);
+      }
+    }
+    assert.ok(!processText(server, 'cmdline')?.includes(secret), 'the secret is not on the server\'s command line');
+    const logsDir = process.env.INTEGRATION_LOGS_DIR ?? '';
+    const logFiles = filesUnder(logsDir);
+    assert.ok(logFiles.some(file => /Entra MCP/.test(file)), `our log channel is among ${logFiles.length} log files`);
+    for (const file of logFiles) {
+      const content = readFileSync(file, 'utf8');
+      assert.ok(!content.includes(secret), `the secret is in ${file}`);
+      assert.doesNotMatch(content, JWT_PATTERN, `a token is in ${file}`);
+    }
+    assert.ok(toolOutputs.length >= 5);
+    for (const output of toolOutputs) {
+      assert.ok(!output.includes(secret));
+      assert.doesNotMatch(output, JWT_PATTERN);
     }
   });
 });
