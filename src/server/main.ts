@@ -21,6 +21,12 @@ export interface Handoff {
 // stdout carries MCP messages; a stray console.log from a dependency must not corrupt it.
 console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
 
+// vscode-jsonrpc 8 leaves the promise of a write to a dropped broker connection unhandled; the
+// request itself fails and is retried, so this must not end the server (Node's default).
+process.on('unhandledRejection', reason => {
+  process.stderr.write(`[entra-mcp] ignored an unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+});
+
 /** Connects the SDK to stdin/stdout, replays what the bootstrap answered, and resumes reading. */
 export async function runServer({ config, version, replay }: Handoff): Promise<void> {
   const tokens = new BrokerClient({ path: config.brokerPath, secret: config.brokerSecret, clientVersion: version });

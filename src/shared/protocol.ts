@@ -4,7 +4,12 @@
  * Documented for people in docs/broker-protocol.md; keep the two in step.
  */
 import { RequestType } from 'vscode-jsonrpc';
-import { z } from 'zod';
+// zod's tree-shakable build: the extension host loads this at activation, so size matters.
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.cjs';
+
+// The mini build carries no messages of its own; ours go back to the server, and into the log.
+z.config(en());
 
 export const PROTOCOL_VERSION = 1;
 
@@ -24,15 +29,15 @@ export const BROKER_LIMITS = {
   maxClaimsLength: 16 * 1024,
 } as const;
 
-const toolName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a snake_case tool name');
+const toolName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, 'a snake_case tool name'));
 
 // ── broker/hello: server → extension, the first message of every connection ──
-export const HelloParamsSchema = z.object({
+export const HelloParamsSchema = z.strictObject({
   /** The per-launch secret from ENTRA_MCP_BROKER_SECRET. */
-  secret: z.string().min(1).max(512),
-  protocolVersion: z.number().int(),
-  client: z.object({ name: z.string().max(100), version: z.string().max(50), pid: z.number().int() }),
-}).strict();
+  secret: z.string().check(z.minLength(1), z.maxLength(512)),
+  protocolVersion: z.int(),
+  client: z.object({ name: z.string().check(z.maxLength(100)), version: z.string().check(z.maxLength(50)), pid: z.int() }),
+});
 export type HelloParams = z.infer<typeof HelloParamsSchema>;
 export interface HelloResult {
   protocolVersion: number;
@@ -41,15 +46,15 @@ export interface HelloResult {
 export const HelloRequest = new RequestType<HelloParams, HelloResult, void>('broker/hello');
 
 // ── broker/getToken: server → extension, an access token for one tool call ──
-export const GetTokenParamsSchema = z.object({
+export const GetTokenParamsSchema = z.strictObject({
   /** The tool the token is for: audited, and its catalogue entry bounds the scopes. */
   tool: toolName,
-  scopes: z.array(z.string().min(1).max(256)).min(1).max(BROKER_LIMITS.maxScopesPerRequest),
+  scopes: z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.minLength(1), z.maxLength(BROKER_LIMITS.maxScopesPerRequest)),
   /** A claims challenge from a `WWW-Authenticate: … insufficient_claims` response, raw header value. */
-  wwwAuthenticate: z.string().max(BROKER_LIMITS.maxClaimsLength).optional(),
+  wwwAuthenticate: z.optional(z.string().check(z.maxLength(BROKER_LIMITS.maxClaimsLength))),
   /** Graph rejected the last token (401): fetch one past the cache instead of serving it again. */
-  forceRefresh: z.boolean().optional(),
-}).strict();
+  forceRefresh: z.optional(z.boolean()),
+});
 export type GetTokenParams = z.infer<typeof GetTokenParamsSchema>;
 export interface GetTokenResult {
   accessToken: string;
@@ -63,7 +68,7 @@ export interface GetTokenResult {
 export const GetTokenRequest = new RequestType<GetTokenParams, GetTokenResult, void>('broker/getToken');
 
 // ── broker/status: server → extension, who is signed in (no token) ──
-export const StatusParamsSchema = z.object({ tool: toolName }).strict();
+export const StatusParamsSchema = z.strictObject({ tool: toolName });
 export type StatusParams = z.infer<typeof StatusParamsSchema>;
 export interface StatusResult {
   signedIn: boolean;

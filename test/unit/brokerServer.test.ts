@@ -70,6 +70,46 @@ describe('broker protocol', () => {
     assert.equal(closed, true);
   });
 
+  // Found by the fuzzer: vscode-jsonrpc queues requests by id, so a second request with the
+  // handshake's id replaced it, and the library answered the parameter error itself.
+  it('answers nothing when a request reuses the id of a bad handshake sent with it', async () => {
+    harness = await startBroker();
+    const { received, closed } = await exchange(harness.path, Buffer.concat([
+      frame(hello('0'.repeat(64), 1)), frame({ jsonrpc: '2.0', id: 1, method: 'broker/getToken' }),
+    ]));
+    assert.equal(received, '');
+    assert.equal(closed, true);
+    assert.ok(harness.audit.some(event => event.detail === 'wrong secret'));
+  });
+
+  it('holds pipelined requests until the handshake succeeded, and closes on a malformed one', async () => {
+    harness = await startBroker();
+    const pipelined = await exchange(harness.path, Buffer.concat([frame(hello(harness.secret)), frame(tokenRequest(2)), frame(tokenRequest(3))]), 500);
+    assert.deepEqual(parseFrames(pipelined.received).map(message => message.id), [1, 2, 3]);
+    const malformed = await exchange(harness.path, Buffer.concat([
+      frame(hello(harness.secret)), frame({ jsonrpc: '2.0', method: '$/cancelRequest', params: [] }), frame(tokenRequest(2)),
+    ]), 500);
+    // The handshake's answer may or may not be flushed before the close; nothing after it is.
+    assert.deepEqual(parseFrames(malformed.received).filter(message => message.id !== 1), []);
+    assert.equal(malformed.closed, true);
+    assert.ok(harness.audit.some(event => event.detail === 'malformed message'));
+  });
+
+  it('refuses a frame announcing two lengths, which could slip past the size limit', async () => {
+    harness = await startBroker({ limits: { maxFrameBytes: 4096 } });
+    const { received, closed } = await exchange(harness.path, Buffer.from('Content-Length: 1\r\nContent-Length: 999999999\r\n\r\n{', 'ascii'));
+    assert.equal(received, '');
+    assert.equal(closed, true);
+    assert.ok(harness.audit.some(event => /more than one Content-Length/.test(event.detail ?? '')));
+  });
+
+  it('audits a peer that leaves before its handshake', async () => {
+    harness = await startBroker();
+    await exchange(harness.path, Buffer.from('Content-Length: 40\r\n\r\n{"jsonrpc"', 'ascii'), 100);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    assert.ok(harness.audit.some(event => event.outcome === 'refused' && event.detail === 'closed before the handshake'));
+  });
+
   it('closes on malformed JSON and on a frame without Content-Length', async () => {
     harness = await startBroker();
     const malformed = await exchange(harness.path, [frame(hello(harness.secret)), frame('{"jsonrpc": "2.0", "id": 2, "method": ')], 1500, 100);

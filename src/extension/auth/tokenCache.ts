@@ -3,7 +3,7 @@
  * mirrored in memory so a warm request never waits on the OS keychain. Corrupt or foreign
  * entries are dropped, never fatal.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { normalizeScopes } from '../../shared/scopes';
 
 /** The slice of `vscode.SecretStorage` the cache uses. */
@@ -21,13 +21,13 @@ export interface CacheKeyParts {
   scopes: readonly string[];
 }
 
-const CachedTokenSchema = z.object({
-  accessToken: z.string().min(1),
-  expiresOn: z.number().finite(),
+const CachedTokenSchema = z.strictObject({
+  accessToken: z.string().check(z.minLength(1)),
+  expiresOn: z.number(),
   account: z.object({ id: z.string(), label: z.string() }),
   tenantId: z.string(),
   scopes: z.array(z.string()),
-}).strict();
+});
 export type CachedToken = z.infer<typeof CachedTokenSchema>;
 
 export const CACHE_KEY_PREFIX = 'entraMcp.token.v1|';

@@ -9,7 +9,7 @@ import {
   CancellationToken, DataCallback, Disposable, Message, MessageConnection, MessageReader,
   ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection,
 } from 'vscode-jsonrpc/node';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   BROKER_LIMITS, BrokerErrorCode, BrokerErrorReason, GetTokenParams, GetTokenParamsSchema, GetTokenRequest,
   GetTokenResult, HelloParamsSchema, HelloRequest, PROTOCOL_VERSION, StatusParams, StatusParamsSchema,
@@ -133,6 +133,7 @@ class BrokerConnection {
   private pending = 0;
   private readonly connection: MessageConnection;
   private readonly reader: StreamMessageReader;
+  private readonly gate: HandshakeGate;
   private readonly handshakeTimer: NodeJS.Timeout;
 
   constructor(
@@ -144,7 +145,8 @@ class BrokerConnection {
     const guard = new FrameSizeGuard(limits.maxFrameBytes);
     guard.on('error', error => this.close('refused', `bad frame: ${error.message}`));
     socket.on('error', () => this.close('failed', 'socket error'));
-    socket.on('close', () => this.close('ok', 'closed by peer'));
+    // A peer leaving before its handshake is audited like any other refused connection.
+    socket.on('close', () => this.close(this.authenticated ? 'ok' : 'refused', this.authenticated ? 'closed by peer' : 'closed before the handshake'));
     socket.pipe(guard);
     const reader = this.reader = new StreamMessageReader(guard);
     reader.partialMessageTimeout = limits.handshakeTimeoutMs;
@@ -152,7 +154,8 @@ class BrokerConnection {
       if (info.waitingTime >= limits.handshakeTimeoutMs) { this.close('refused', 'incomplete frame timed out'); }
     });
     reader.onError(() => this.close('refused', 'malformed frame'));
-    this.connection = createMessageConnection(new HandshakeGate(reader, message => this.isHello(message)), new StreamMessageWriter(socket), nullLogger);
+    this.gate = new HandshakeGate(reader, message => this.isHello(message), limits.maxPendingRequests, reason => this.close('refused', reason));
+    this.connection = createMessageConnection(this.gate, new StreamMessageWriter(socket), nullLogger);
     this.connection.onError(() => this.close('refused', 'protocol error'));
     this.handshakeTimer = setTimeout(() => this.close('refused', 'no handshake in time'), limits.handshakeTimeoutMs);
     this.register();
@@ -204,20 +207,22 @@ class BrokerConnection {
     }
     clearTimeout(this.handshakeTimer);
     this.authenticated = true;
+    this.gate.open();
     this.options.audit({ event: 'handshake', outcome: 'ok', detail: `${parsed.data.client.name} ${parsed.data.client.version} pid ${parsed.data.client.pid}` });
     return { protocolVersion: PROTOCOL_VERSION, extensionVersion: this.options.extensionVersion };
   }
 
   /** Authentication, validation, concurrency and time bounds shared by every method. */
-  private async guarded<P, R>(event: string, params: unknown, schema: z.ZodType<P>, token: CancellationToken, handler: (valid: P) => Promise<R>): Promise<R> {
+  private async guarded<P, R>(event: string, params: unknown, schema: z.ZodMiniType<P>, token: CancellationToken, handler: (valid: P) => Promise<R>): Promise<R> {
     if (!this.authenticated) {
       this.close('refused', `${event} request before handshake`);
       throw new ResponseError(BrokerErrorCode.InvalidParams, 'Handshake required.');
     }
     const parsed = schema.safeParse(params);
-    if (!parsed.success) {
+    // Positional params with extra elements arrive in the cancellation token's place.
+    if (!parsed.success || !CancellationToken.is(token)) {
       this.options.audit({ event, outcome: 'refused', detail: 'invalid parameters' });
-      throw brokerResponseError('InvalidParams', `Invalid ${event} request: ${parsed.error.issues[0]?.message ?? 'malformed'}.`);
+      throw brokerResponseError('InvalidParams', `Invalid ${event} request: ${parsed.success ? 'unexpected extra parameters' : parsed.error.issues[0]?.message ?? 'malformed'}.`);
     }
     if (this.pending >= this.limits.maxPendingRequests) {
       throw brokerResponseError('TokenUnavailable', 'Too many requests in flight on this connection; try again.');
@@ -250,25 +255,63 @@ class BrokerConnection {
   }
 }
 
-/** Lets the connection see a message only if the first one was a handshake. */
+/**
+ * Lets the connection see the first message only if it is a handshake, and holds later ones
+ * until the handshake succeeded. Otherwise vscode-jsonrpc would answer some of them itself
+ * (parameter errors) before the handshake is checked, and it drops a queued request when
+ * another arrives with the same id, so a request could overtake the handshake.
+ */
 class HandshakeGate implements MessageReader {
   private first = true;
+  private held: Message[] | undefined = [];
+  private deliver: DataCallback | undefined;
 
-  constructor(private readonly inner: MessageReader, private readonly acceptFirst: (message: Message) => boolean) {}
+  constructor(
+    private readonly inner: MessageReader,
+    private readonly acceptFirst: (message: Message) => boolean,
+    private readonly maxHeld: number,
+    private readonly refuse: (reason: string) => void,
+  ) {}
+
+  /**
+   * The handshake succeeded: deliver what was held, after the handshake's answer (delivering
+   * from inside its handler would let a malformed message fail the handshake), then everything
+   * from now on.
+   */
+  open(): void {
+    const held = this.held ?? [];
+    setImmediate(() => {
+      this.held = undefined;
+      for (const message of held) { this.pass(message); }
+    });
+  }
+
+  private pass(message: Message): void {
+    try {
+      this.deliver?.(message);
+    } catch {
+      // vscode-jsonrpc throws on some malformed messages, e.g. a cancellation without an id.
+      this.refuse('malformed message');
+    }
+  }
 
   get onError() { return this.inner.onError; }
   get onClose() { return this.inner.onClose; }
   get onPartialMessage() { return this.inner.onPartialMessage; }
 
   listen(callback: DataCallback): Disposable {
+    this.deliver = callback;
     return this.inner.listen(message => {
       if (this.first) {
         this.first = false;
-        if (!this.acceptFirst(message)) {
-          return;
-        }
+        if (this.acceptFirst(message)) { callback(message); }
+      } else if (!this.held) {
+        this.pass(message);
+      } else if (this.held.length < this.maxHeld) {
+        this.held.push(message);
+      } else {
+        this.refuse('too many messages before the handshake completed');
       }
-      callback(message);
     });
   }
 

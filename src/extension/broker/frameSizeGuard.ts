@@ -48,6 +48,12 @@ export class FrameSizeGuard extends Transform {
   }
 
   private announcedLength(): number {
+    // vscode-jsonrpc uses the last Content-Length and this guard would check the first: a frame
+    // announcing two could slip past the limit, so it is refused outright.
+    const announced = this.header.split('\r\n').filter(line => /^content-length\s*:/i.test(line));
+    if (announced.length > 1) {
+      throw new FrameTooLargeError('frame with more than one Content-Length header');
+    }
     const match = /^content-length:[ \t]*(\d{1,12})[ \t]*$/im.exec(this.header);
     if (!match) {
       throw new FrameTooLargeError('frame without a Content-Length header');
