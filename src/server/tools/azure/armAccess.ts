@@ -3,7 +3,7 @@
  * claims challenges, bounded retries), with ARM's own paging: `nextLink`, not `@odata.nextLink`.
  */
 import { Client, GraphRequest } from '@microsoft/microsoft-graph-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createGraphClient } from '../../graph/graphClient';
 import { ToolDeps } from '../toolContext';
 

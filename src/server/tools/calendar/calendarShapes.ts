@@ -1,5 +1,5 @@
 /** Inputs and shapes shared by the calendar tools. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { textField } from '../shapes';
 
 export const DateTimeSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?$/,

@@ -1,5 +1,5 @@
 /** Inputs and shapes shared by the OneDrive tools. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { textField } from '../shapes';
 
 export const DriveItemIdSchema = z.string().regex(/^[A-Za-z0-9!_.-]{8,256}$/, 'a file or folder id returned by search_files or list_folder');

@@ -1,6 +1,6 @@
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';

@@ -1,5 +1,5 @@
 /** Inputs and shapes shared by the mail tools. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { textField } from '../shapes';
 
 export const MessageIdSchema = z.string().regex(/^[A-Za-z0-9=_+/-]{8,512}$/, 'a message id returned by list_messages');

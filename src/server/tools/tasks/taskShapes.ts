@@ -1,5 +1,5 @@
 /** Inputs and shapes shared by the Microsoft To Do tools. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { textField } from '../shapes';
 
 export const TaskListIdSchema = z.string().regex(/^[A-Za-z0-9=_+/-]{8,512}$/, 'a task list id returned by list_task_lists');

@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';

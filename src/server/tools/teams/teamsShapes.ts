@@ -1,5 +1,5 @@
 /** Inputs and shapes shared by the Teams tools. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { UNTRUSTED_NOTE, bodyText, textField } from '../shapes';
 
 export const TeamIdSchema = z.string().trim()
