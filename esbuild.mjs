@@ -2,7 +2,9 @@
 // Types are checked by `tsc --noEmit`; esbuild only bundles.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -37,15 +39,17 @@ const common = {
 };
 
 /**
- * After each build of the full server, capture its answers to `initialize` and `tools/list`
- * (dist/manifest.json): the bootstrap answers from them while the server loads.
+ * Captures the server's answers to `initialize` and `tools/list` (dist/manifest.json) by running
+ * the build-only printer bundle: the bootstrap answers from them while the server loads.
  */
+const printerDir = mkdtempSync(join(tmpdir(), 'entra-mcp-manifest-'));
+const printer = join(printerDir, 'printManifest.js');
 const startupManifest = {
   name: 'startup-manifest',
   setup(build) {
     build.onEnd(result => {
       if (result.errors.length) { return; }
-      const printed = spawnSync(process.execPath, ['-e', `require('./dist/server-main.js').printManifest(${JSON.stringify(version)})`], { encoding: 'utf8' });
+      const printed = spawnSync(process.execPath, [printer], { encoding: 'utf8' });
       if (printed.status !== 0) {
         console.error(`✘ [ERROR] capturing the startup manifest failed:\n${printed.stderr}`);
         process.exitCode = 1;
@@ -61,7 +65,8 @@ const contexts = await Promise.all([
   esbuild.context({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   // The small entry VS Code starts; it loads dist/server-main.js at run time.
   esbuild.context({ ...common, entryPoints: ['src/server/bootstrap.ts'], outfile: 'dist/server.js', define: serverDefines }),
-  esbuild.context({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server-main.js', define: serverDefines, plugins: [...common.plugins, startupManifest] }),
+  esbuild.context({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server-main.js', define: serverDefines }),
+  esbuild.context({ ...common, entryPoints: ['src/server/startup/printManifest.ts'], outfile: printer, sourcemap: false, define: serverDefines, plugins: [...common.plugins, startupManifest] }),
 ]);
 
 if (watch) {
@@ -69,4 +74,5 @@ if (watch) {
 } else {
   await Promise.all(contexts.map(context => context.rebuild()));
   await Promise.all(contexts.map(context => context.dispose()));
+  rmSync(printerDir, { recursive: true, force: true });
 }

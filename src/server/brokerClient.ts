@@ -47,7 +47,6 @@ const KNOWN_REASONS: readonly BrokerErrorReason[] = ['NotSignedIn', 'ScopeNotAll
 
 export class BrokerClient implements TokenSource {
   private connection: Promise<MessageConnection> | undefined;
-  private socket: net.Socket | undefined;
   private readonly sockets = new WeakMap<MessageConnection, net.Socket>();
   /** The broker refuses more than maxPendingRequests per connection: wait for a slot instead. */
   private readonly slots = new Slots(BROKER_LIMITS.maxPendingRequests);
@@ -77,9 +76,9 @@ export class BrokerClient implements TokenSource {
   }
 
   dispose(): void {
-    void this.connection?.then(connection => connection.dispose(), () => undefined);
+    const current = this.connection;
     this.connection = undefined;
-    this.socket?.destroy();
+    void current?.then(connection => this.drop(connection), () => undefined);
   }
 
   private async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
@@ -144,7 +143,6 @@ export class BrokerClient implements TokenSource {
 
   private async open(): Promise<MessageConnection> {
     const socket = await connectSocket(this.options.path, this.options.connectTimeoutMs ?? 2_000);
-    this.socket = socket;
     const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket), silentLogger);
     this.sockets.set(connection, socket);
     // Disposing rejects the requests still waiting on this connection, so they are retried.
@@ -160,8 +158,7 @@ export class BrokerClient implements TokenSource {
         client: { name: 'entra-mcp-server', version: this.options.clientVersion, pid: process.pid },
       }), this.options.helloTimeoutMs ?? 5_000);
     } catch (error) {
-      connection.dispose();
-      socket.destroy();
+      this.drop(connection);
       throw error;
     }
     return connection;

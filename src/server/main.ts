@@ -1,7 +1,6 @@
 /**
  * The full MCP server (dist/server-main.js): the SDK, the broker client and every tool. The
- * bootstrap (dist/server.js) loads it after answering the first requests; esbuild.mjs calls
- * printManifest() to capture those answers at build time.
+ * bootstrap (dist/server.js) loads it after answering the first requests.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -9,7 +8,6 @@ import { BrokerClient } from './brokerClient';
 import { ServerConfig } from './config';
 import { createServer } from './createServer';
 import { JsonRpcRequestLike } from './startup/earlyResponder';
-import { describeServer } from './startup/describeServer';
 
 export interface Handoff {
   readonly config: ServerConfig;
@@ -44,11 +42,6 @@ export async function runServer({ config, version, replay }: Handoff): Promise<v
   for (const message of replayed) { transport.onmessage?.(message); }
   process.stdin.resume();
   void tokens.warmUp();
-}
-
-/** Prints the startup manifest (JSON) for the build. */
-export async function printManifest(version: string): Promise<void> {
-  process.stdout.write(JSON.stringify(await describeServer(version)));
 }
 
 /** Stdio transport that drops the SDK's second answer to a request the bootstrap already answered. */

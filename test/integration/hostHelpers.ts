@@ -1,5 +1,6 @@
 /** Helpers for tests running inside the VS Code extension host. */
 import * as vscode from 'vscode';
+import { waitFor } from '../helpers/waitFor';
 
 export const EXTENSION_ID = 'entra-mcp.entra-mcp-broker';
 
@@ -41,15 +42,6 @@ export async function restartServerUntil(condition: () => boolean | Promise<bool
   }, what, 30_000, 1_000);
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, intervalMs));
-  }
-}
 
 /** Every tool output of the run, for the leak scan at the end. */
 export const toolOutputs: string[] = [];

@@ -9,6 +9,7 @@ import { toolDeclaration } from '../../src/shared/toolCatalogue';
 import { graphError } from '../helpers/fakeGraph';
 import { FakeProvider, MemorySecrets, MemoryState } from '../helpers/fakeProvider';
 import { recordVisible } from '../helpers/leakWatch';
+import { waitFor } from '../helpers/waitFor';
 import { McpHarness, McpOptions, resultText } from '../helpers/mcpHarness';
 
 const BROKER_GONE = /not reachable.*reload/i;
@@ -70,7 +71,7 @@ describe('faults: Graph and ARM misbehaving', () => {
     assert.equal(result.isError, true);
     assert.match(resultText(result), /timed out/i);
     assert.ok(Date.now() - started < 2_000, 'bounded by the timeout');
-    await waitUntil(() => mcp.graph.requests[0].abandoned);
+    await waitFor(() => mcp.graph.requests[0].abandoned, 'the request to be abandoned');
   });
 
   it('malformed JSON from Graph ends in a clear error', async () => {
@@ -87,10 +88,10 @@ describe('faults: Graph and ARM misbehaving', () => {
     mcp.graph.script({ status: 200, body: {}, delayMs: 5_000 });
     const controller = new AbortController();
     const call = mcp.call('get_my_profile', {}, controller.signal);
-    await waitUntil(() => mcp.graph.requests.length === 1);
+    await waitFor(() => mcp.graph.requests.length === 1, 'the first request');
     controller.abort();
     await assert.rejects(call, /abort/i);
-    await waitUntil(() => mcp.graph.requests[0].abandoned);
+    await waitFor(() => mcp.graph.requests[0].abandoned, 'the request to be abandoned');
   });
 
   it('cancellation during a retry wait sends no further request', async () => {
@@ -98,7 +99,7 @@ describe('faults: Graph and ARM misbehaving', () => {
     mcp.graph.script(graphError(429, 'TooManyRequests', 'Slow down', { 'Retry-After': '1' }));
     const controller = new AbortController();
     const call = mcp.call('get_my_profile', {}, controller.signal);
-    await waitUntil(() => mcp.graph.requests.length === 1);
+    await waitFor(() => mcp.graph.requests.length === 1, 'the first request');
     controller.abort();
     await assert.rejects(call, /abort/i);
     await new Promise(resolve => setTimeout(resolve, 1_500));
@@ -112,7 +113,7 @@ describe('faults: Graph and ARM misbehaving', () => {
       { status: 200, body: {}, delayMs: 5_000 });
     const controller = new AbortController();
     const call = mcp.call('list_my_groups', { limit: 20 }, controller.signal);
-    await waitUntil(() => mcp.graph.requests.length === 2);
+    await waitFor(() => mcp.graph.requests.length === 2, 'the second page\'s request');
     controller.abort();
     await assert.rejects(call, /abort/i);
     await new Promise(resolve => setTimeout(resolve, 300));
@@ -127,7 +128,7 @@ describe('faults: the extension host going away', () => {
   it('a broker that stops mid-request: the call ends quickly with what to do', async () => {
     mcp = await McpHarness.start({ handlers: { getToken: () => new Promise(() => undefined) } });
     const call = mcp.call('get_my_profile');
-    await waitUntil(() => mcp.broker.broker.connectionCount === 1);
+    await waitFor(() => mcp.broker.broker.connectionCount === 1, 'the server to connect to the broker');
     const started = Date.now();
     await mcp.broker.broker.stop();
     const result = await call;
@@ -215,11 +216,3 @@ describe('load: 1,000 concurrent tool calls through one server', () => {
     }
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) { throw new Error('condition not met in time'); }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}

@@ -187,11 +187,7 @@ class BrokerConnection {
     }));
     this.connection.onRequest(StatusRequest, (params, token) => this.guarded('status', params, StatusParamsSchema, token, async valid => this.options.handlers.status(valid)));
     this.connection.onRequest((method: string) => {
-      if (!this.authenticated) { this.close('refused', 'request before handshake'); }
       throw brokerResponseError('InvalidParams', `Unknown broker method "${method.slice(0, 64)}".`);
-    });
-    this.connection.onNotification(() => {
-      if (!this.authenticated) { this.close('refused', 'notification before handshake'); }
     });
   }
 
@@ -212,12 +208,11 @@ class BrokerConnection {
     return { protocolVersion: PROTOCOL_VERSION, extensionVersion: this.options.extensionVersion };
   }
 
-  /** Authentication, validation, concurrency and time bounds shared by every method. */
+  /**
+   * Validation, concurrency and time bounds shared by every method. (Authentication is the
+   * gate's: no request reaches a handler before the handshake succeeded.)
+   */
   private async guarded<P, R>(event: string, params: unknown, schema: z.ZodMiniType<P>, token: CancellationToken, handler: (valid: P) => Promise<R>): Promise<R> {
-    if (!this.authenticated) {
-      this.close('refused', `${event} request before handshake`);
-      throw new ResponseError(BrokerErrorCode.InvalidParams, 'Handshake required.');
-    }
     const parsed = schema.safeParse(params);
     // Positional params with extra elements arrive in the cancellation token's place.
     if (!parsed.success || !CancellationToken.is(token)) {

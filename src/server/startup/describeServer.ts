@@ -12,10 +12,8 @@ import { ToolError } from '../toolError';
 import { ManifestTool, StartupManifest } from './manifest';
 
 /** Describing registers tools but never calls one: any token request is a bug. */
-const NO_TOKENS: TokenSource = {
-  getToken: () => Promise.reject(new ToolError('BrokerUnavailable', 'describing the server needs no token')),
-  status: () => Promise.reject(new ToolError('BrokerUnavailable', 'describing the server needs no token')),
-};
+const noToken = () => Promise.reject(new ToolError('BrokerUnavailable', 'describing the server needs no token'));
+const NO_TOKENS: TokenSource = { getToken: noToken, status: noToken };
 
 export async function describeServer(version: string): Promise<StartupManifest> {
   const answers = await askServer(version, [

@@ -1,10 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
-import { createGraphClient, requestSignal } from '../../graph/graphClient';
-import { toGraphToolError } from '../../graph/graphErrors';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
-import { TeamIdSchema, ThreadIdSchema, ThreadMessagesOutput, threadMessages } from './teamsShapes';
+import { ToolDeps, runTool } from '../toolContext';
+import { readThread } from './readThread';
+import { TeamIdSchema, ThreadIdSchema, ThreadMessagesOutput } from './teamsShapes';
 
 const TOOL = toolDeclaration('list_channel_messages');
 
@@ -20,14 +19,5 @@ export function registerListChannelMessagesTool(server: McpServer, deps: ToolDep
     },
     outputSchema: ThreadMessagesOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  }, (args, extra) => runTool(async () => {
-    try {
-      const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api(`/teams/${args.teamId}/channels/${encodeURIComponent(args.channelId)}/messages`).top(args.limit)
-        .option('signal', requestSignal(extra.signal, deps.graph)).get();
-      return toolSuccess(threadMessages(response, args.limit));
-    } catch (error) {
-      throw toGraphToolError(error, 'reading the channel', TOOL.scopes);
-    }
-  }));
+  }, (args, extra) => runTool(() => readThread(deps, TOOL, `/teams/${args.teamId}/channels/${encodeURIComponent(args.channelId)}/messages`, args.limit, extra.signal, 'channel')));
 }

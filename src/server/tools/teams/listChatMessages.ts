@@ -1,10 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
-import { createGraphClient, requestSignal } from '../../graph/graphClient';
-import { toGraphToolError } from '../../graph/graphErrors';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
-import { ThreadIdSchema, ThreadMessagesOutput, threadMessages } from './teamsShapes';
+import { ToolDeps, runTool } from '../toolContext';
+import { readThread } from './readThread';
+import { ThreadIdSchema, ThreadMessagesOutput } from './teamsShapes';
 
 const TOOL = toolDeclaration('list_chat_messages');
 
@@ -19,14 +18,5 @@ export function registerListChatMessagesTool(server: McpServer, deps: ToolDeps):
     },
     outputSchema: ThreadMessagesOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  }, (args, extra) => runTool(async () => {
-    try {
-      const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
-        .api(`/me/chats/${encodeURIComponent(args.chatId)}/messages`).top(args.limit)
-        .option('signal', requestSignal(extra.signal, deps.graph)).get();
-      return toolSuccess(threadMessages(response, args.limit));
-    } catch (error) {
-      throw toGraphToolError(error, 'reading the chat', TOOL.scopes);
-    }
-  }));
+  }, (args, extra) => runTool(() => readThread(deps, TOOL, `/me/chats/${encodeURIComponent(args.chatId)}/messages`, args.limit, extra.signal, 'chat')));
 }
