@@ -29,14 +29,21 @@ export const ARM_DEFAULT_SCOPE = 'https://management.azure.com/.default';
 
 export const TOOL_CATALOGUE: readonly ToolScopeDeclaration[] = [
   { name: 'get_my_profile', scopes: ['User.Read'], readOnly: true },
-  { name: 'get_my_manager', scopes: ['User.Read'], readOnly: true },
-  { name: 'list_my_groups', scopes: ['User.Read'], readOnly: true },
+  // GET /me/manager documents User.Read.All as its least-privileged delegated permission (User.Read does not cover it).
+  { name: 'get_my_manager', scopes: ['User.Read.All'], readOnly: true },
+  // /me/memberOf needs only User.Read, but directory objects the caller may not read come back with only
+  // `id` and `@odata.type` ("limited information"): group names and mails need a scope that reads groups.
+  // Group.ReadBasic.All is the least privileged one that promises the groups' basic properties.
+  { name: 'list_my_groups', scopes: ['Group.ReadBasic.All'], readOnly: true },
   { name: 'find_people', scopes: ['People.Read'], readOnly: true },
+  // User.ReadBasic.All covers only the basic profile (names, mail, UPN, id): the tool promises no more.
   { name: 'get_user', scopes: ['User.ReadBasic.All'], readOnly: true },
-  { name: 'list_group_members', scopes: ['GroupMember.Read.All'], readOnly: true },
+  // GroupMember.ReadBasic.All lists the members; the members are users, readable (basic profile) only with
+  // User.ReadBasic.All, or Graph returns them with limited information.
+  { name: 'list_group_members', scopes: ['GroupMember.ReadBasic.All', 'User.ReadBasic.All'], readOnly: true },
   { name: 'list_messages', scopes: ['Mail.Read'], readOnly: true },
   { name: 'get_message', scopes: ['Mail.Read'], readOnly: true },
-  { name: 'list_mail_folders', scopes: ['Mail.Read'], readOnly: true },
+  { name: 'list_mail_folders', scopes: ['Mail.ReadBasic'], readOnly: true },
   { name: 'send_mail', scopes: ['Mail.Send'], readOnly: false },
   { name: 'reply_to_message', scopes: ['Mail.Send'], readOnly: false },
   { name: 'list_events', scopes: ['Calendars.Read'], readOnly: true },

@@ -137,7 +137,7 @@ const entitledParams = fc.record({
   forceRefresh: maybe(fc.boolean(), 3),
 }).map(({ tool: name, forceRefresh }) => compact({
   tool: name,
-  scopes: name === 'find_people' ? ['People.Read'] : name === 'graph_get' ? ['User.Read', 'Mail.Read'] : ['User.Read'],
+  scopes: name === 'find_people' ? ['People.Read'] : name === 'graph_get' ? ['User.Read', 'Mail.Read'] : name === 'get_my_manager' ? ['User.Read.All'] : ['User.Read'],
   forceRefresh,
 }));
 const statusParams = fc.oneof(

@@ -126,14 +126,43 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(graph.requests.length, 2);
   });
 
-  it('get_my_manager returns the manager, and null when none is set', async () => {
+  it('get_my_manager returns the manager with User.Read.All, and null when none is set', async () => {
     const found = await call('get_my_manager');
+    assert.equal(found.isError, undefined, text(found));
     assert.equal((found.structuredContent as { manager: { displayName: string } }).manager.displayName, 'Miriam Graham');
     assert.equal(graph.requests[0].path, '/v1.0/me/manager');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['User.Read.All'], 'the documented least-privileged permission of GET /me/manager');
     graph.script(graphError(404, 'Request_ResourceNotFound', "Resource 'manager' does not exist or one of its queried reference-property objects are not present."));
     const none = await call('get_my_manager');
     assert.equal(none.isError, undefined, text(none));
-    assert.deepEqual(none.structuredContent, { manager: null });
+    assert.equal((none.structuredContent as { manager: unknown }).manager, null);
+  });
+
+  it('the fake Graph refuses GET /me/manager with only User.Read, as documented', async () => {
+    const result = await call('graph_get', { path: '/me/manager' });
+    assert.equal(result.isError, true);
+    assert.equal(graph.requests[0].path, '/v1.0/me/manager');
+  });
+
+  it('list_my_groups asks for a scope under which Graph returns the groups\' names, not limited information', async () => {
+    graph.serveGroups(3, 3);
+    const result = await call('list_my_groups', { limit: 5 });
+    assert.equal(result.isError, undefined, text(result));
+    const { groups } = result.structuredContent as { groups: Array<{ displayName: string | null; mail: string | null }> };
+    assert.deepEqual(groups.map(group => [group.displayName, group.mail]),
+      [['Group 0', 'group0@contoso.com'], ['Group 1', 'group1@contoso.com'], ['Group 2', 'group2@contoso.com']]);
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Group.ReadBasic.All']);
+  });
+
+  it('the fake Graph returns directory objects the token may not read with only id and type', async () => {
+    graph.serveGroups(2, 2);
+    // graph_get's default scope is User.Read, which does not cover reading groups.
+    const result = await call('graph_get', { path: '/me/memberOf/microsoft.graph.group', select: ['id', 'displayName', 'mail'] });
+    assert.equal(result.isError, undefined, text(result));
+    assert.deepEqual((result.structuredContent as { items: unknown[] }).items, [
+      { '@odata.type': '#microsoft.graph.group', id: 'group-0', displayName: null, mail: null },
+      { '@odata.type': '#microsoft.graph.group', id: 'group-1', displayName: null, mail: null },
+    ]);
   });
 
   it('list_my_groups pages up to the limit and says when more exist', async () => {
@@ -180,10 +209,13 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(graph.requests.length, 0);
   });
 
-  it('get_user reads a user by UPN with User.ReadBasic.All, and refuses other shapes', async () => {
+  it('get_user reads a user\'s basic profile by UPN with User.ReadBasic.All, and refuses other shapes', async () => {
     const result = await call('get_user', { user: 'AdeleV@contoso.com' });
     assert.equal(result.isError, undefined, text(result));
-    assert.equal((result.structuredContent as { user: { jobTitle: string } }).user.jobTitle, 'Retail Manager');
+    // User.ReadBasic.All does not cover jobTitle or department: the tool neither asks for nor promises them.
+    assert.deepEqual((result.structuredContent as { user: unknown }).user,
+      { id: '33b43a5b-87d6-41ec-91f8-a2610048105f', displayName: 'Adele Vance', userPrincipalName: 'AdeleV@contoso.com', mail: 'AdeleV@contoso.com' });
+    assert.deepEqual(graph.requests[0].query.get('$select')?.split(',').sort(), ['displayName', 'id', 'mail', 'userPrincipalName']);
     assert.deepEqual(harness.tokenRequests[0].scopes, ['User.ReadBasic.All']);
     for (const user of ['../me', 'AdeleV@contoso.com/manager', 'https://evil.example']) {
       assert.equal((await call('get_user', { user })).isError, true, user);
@@ -191,16 +223,18 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal(graph.requests.length, 1);
   });
 
-  it('list_group_members pages through a group\'s users', async () => {
+  it('list_group_members pages through a group\'s users, with the scopes that return their names', async () => {
     const group = '02bd9fd6-8f93-4758-87c3-1fb73740a315';
-    const members = Array.from({ length: 5 }, (_, i) => ({ '@odata.type': '#microsoft.graph.user', id: `user-${i}`, displayName: `User ${i}`, mail: null, userPrincipalName: `user${i}@contoso.com`, jobTitle: null, department: null }));
+    const members = Array.from({ length: 5 }, (_, i) => ({ '@odata.type': '#microsoft.graph.user', id: `user-${i}`, displayName: `User ${i}`, mail: `user${i}@contoso.com`, userPrincipalName: `user${i}@contoso.com`, jobTitle: 'Engineer', department: 'R&D' }));
     graph.servePages(`/v1.0/groups/${group}/members/microsoft.graph.user`, members, 2);
     const result = await call('list_group_members', { group, limit: 10 });
     assert.equal(result.isError, undefined, text(result));
-    const shaped = result.structuredContent as { members: Array<{ id: string }>; hasMore: boolean };
+    const shaped = result.structuredContent as { members: Array<Record<string, unknown>>; hasMore: boolean };
     assert.equal(shaped.members.length, 5);
     assert.equal(shaped.hasMore, false);
-    assert.deepEqual(harness.tokenRequests[0].scopes, ['GroupMember.Read.All']);
+    // With GroupMember.* alone Graph returns each user with only id and type ("limited information").
+    assert.deepEqual(shaped.members[4], { id: 'user-4', displayName: 'User 4', userPrincipalName: 'user4@contoso.com', mail: 'user4@contoso.com' });
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['GroupMember.ReadBasic.All', 'User.ReadBasic.All']);
     assert.equal((await call('list_group_members', { group: 'not-a-guid' })).isError, true);
   });
 
@@ -215,11 +249,33 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     });
     const request = graph.requests[0];
     assert.equal(request.path, '/v1.0/me/calendarView');
-    assert.equal(request.query.get('startDateTime'), '2026-11-24T00:00:00');
-    assert.equal(request.query.get('endDateTime'), '2026-11-25T00:00:00');
+    // Without an offset calendarView reads the window as UTC, whatever Prefer says: the zone's offset is sent.
+    assert.equal(request.query.get('startDateTime'), '2026-11-24T00:00:00-08:00');
+    assert.equal(request.query.get('endDateTime'), '2026-11-25T00:00:00-08:00');
     assert.equal(request.query.get('$orderby'), 'start/dateTime');
     assert.equal(request.headers.prefer, 'outlook.timezone="Pacific Standard Time"');
     assert.deepEqual(harness.tokenRequests[0].scopes, ['Calendars.Read']);
+  });
+
+  it('list_events returns the events of the day in the asked zone, not of the UTC day', async () => {
+    const result = await call('list_events', { start: '2026-11-24T00:00:00', end: '2026-11-25T00:00:00', timeZone: 'Pacific Standard Time' });
+    assert.equal(result.isError, undefined, text(result));
+    // Early call is on 23 November in California (03:00 UTC); Late call on the 24th (05:00 UTC on the 25th).
+    assert.deepEqual((result.structuredContent as { events: Array<{ subject: string; start: string }> }).events.map(event => [event.subject, event.start]),
+      [['Orientation', '2026-11-24T09:00:00.0000000'], ['Review', '2026-11-24T09:00:00.0000000'], ['Late call', '2026-11-24T21:00:00.0000000']]);
+  });
+
+  it('list_events sends IANA zones, zones east of UTC and summer time with their offsets', async () => {
+    await call('list_events', { start: '2026-11-24T00:00:00', end: '2026-11-25T00:00:00', timeZone: 'India Standard Time' });
+    assert.equal(graph.requests[0].query.get('startDateTime'), '2026-11-24T00:00:00+05:30', 'a "+" offset arrives as "+", not a space');
+    await call('list_events', { start: '2026-07-01T08:00:00', end: '2026-07-02T08:00:00', timeZone: 'Europe/Paris' });
+    assert.equal(graph.requests[1].query.get('startDateTime'), '2026-07-01T08:00:00+02:00');
+    await call('list_events', { start: '2026-11-24T00:00:00', end: '2026-11-25T00:00:00' });
+    assert.equal(graph.requests[2].query.get('startDateTime'), '2026-11-24T00:00:00Z', 'the default zone is UTC');
+    await call('list_events', { start: '2026-11-24T00:00:00-05:00', end: '2026-11-25T00:00:00-05:00', timeZone: 'Europe/Paris' });
+    assert.equal(graph.requests[3].query.get('startDateTime'), '2026-11-24T00:00:00-05:00', 'an explicit offset is kept');
+    assert.match(text(await call('list_events', { start: '2026-11-24T00:00:00', end: '2026-11-25T00:00:00', timeZone: 'Mars Standard Time' })), /Unknown time zone/);
+    assert.equal(graph.requests.length, 4);
   });
 
   it('list_events refuses inverted and overlong windows before calling Graph', async () => {
@@ -311,8 +367,9 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.ok(String((short.structuredContent as { body: string }).body).length <= 200 + 40);
   });
 
-  it('list_mail_folders lists folders with counts', async () => {
+  it('list_mail_folders lists folders with counts, with Mail.ReadBasic', async () => {
     const result = await call('list_mail_folders');
+    assert.deepEqual(harness.tokenRequests[0].scopes, ['Mail.ReadBasic'], 'folder names and counts need no message bodies');
     assert.deepEqual((result.structuredContent as { folders: Array<{ name: string; unread: number }> }).folders.map(f => [f.name, f.unread]), [['Inbox', 3]]);
   });
 
@@ -391,6 +448,19 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.equal((await call('list_resource_groups', { subscriptionId: 'not-a-guid' })).isError, true);
   });
 
+  it('ARM ids and paths refuse "." and ".." segments, encoded or not, with nothing sent', async () => {
+    for (const resourceGroup of ['..', '.', 'web-rg.', ' .. ']) {
+      assert.equal((await call('list_resources', { subscriptionId: SUBSCRIPTION, resourceGroup })).isError, true, resourceGroup);
+    }
+    for (const path of [`/subscriptions/${SUBSCRIPTION}/resourceGroups/..`, `/subscriptions/${SUBSCRIPTION}/resourceGroups/./x`,
+      `/subscriptions/${SUBSCRIPTION}/resourceGroups/%2e%2e/resources`, `/subscriptions/${SUBSCRIPTION}/resourceGroups/%2E./resources`,
+      `/subscriptions/${SUBSCRIPTION}/resourceGroups/.%2e/resources`, `/subscriptions/${SUBSCRIPTION}/resourceGroups/%252e%252e/resources`]) {
+      assert.equal((await call('arm_get', { path, apiVersion: '2023-01-01' })).isError, true, path);
+    }
+    assert.equal(graph.requests.length, 0);
+    assert.equal((await call('list_resources', { subscriptionId: SUBSCRIPTION, resourceGroup: 'web-rg' })).isError, undefined, 'ordinary names still work');
+  });
+
   it('arm_get reads an ARM resource and refuses paths outside ARM\'s roots', async () => {
     const result = await call('arm_get', { path: `/subscriptions/${SUBSCRIPTION}/resourceGroups/web-rg/providers/Microsoft.Web/sites/contoso-app`, apiVersion: '2023-01-01' });
     assert.equal(result.isError, undefined, text(result));
@@ -420,9 +490,19 @@ describe('MCP tools against a fake Graph and a real broker', () => {
     assert.deepEqual(harness.tokenRequests.map(request => request.scopes[0]), ['Team.ReadBasic.All', 'Channel.ReadBasic.All', 'ChannelMessage.Read.All']);
   });
 
-  it('Teams: lists chats by last activity and reads a chat', async () => {
+  it('list_joined_teams sends no query options, which that API does not support', async () => {
+    const result = await call('list_joined_teams');
+    assert.equal(result.isError, undefined, text(result));
+    assert.deepEqual([...graph.requests[0].query.keys()], []);
+    assert.deepEqual((result.structuredContent as { teams: unknown[] }).teams, [{ id: TEAM, name: 'Contoso Team', description: 'Everyone' }]);
+  });
+
+  it('Teams: lists chats by their latest message, with its time, and reads a chat', async () => {
     const chats = await call('list_chats');
     assert.equal(chats.isError, undefined, text(chats));
+    // The renamed chat changed yesterday (lastUpdatedDateTime) but its last message is from October.
+    assert.deepEqual((chats.structuredContent as { chats: Array<{ topic: string | null; lastMessageAt: string | null }> }).chats.map(chat => [chat.topic, chat.lastMessageAt]),
+      [[null, '2026-11-23T08:00:00Z'], ['Renamed yesterday', '2026-10-01T09:00:00Z']]);
     assert.equal(graph.requests[0].query.get('$orderby'), 'lastMessagePreview/createdDateTime desc');
     assert.equal(graph.requests[0].query.get('$expand'), 'lastMessagePreview');
     const messages = await call('list_chat_messages', { chatId: CHAT });

@@ -5,7 +5,8 @@ import { createGraphClient, requestSignal } from '../graph/graphClient';
 import { toGraphToolError } from '../graph/graphErrors';
 import { GRAPH_VERSIONS, GraphPathError, graphUrl, validateGraphPath } from '../graph/graphPath';
 import { shapeGraphResponse } from '../graph/shapeResponse';
-import { ToolDeps, ToolError, runTool, toolSuccess } from './toolContext';
+import { ToolDeps, ToolError, runTool } from './toolContext';
+import { UntrustedOutput, untrustedSuccess } from './untrusted';
 
 const TOOL = toolDeclaration('graph_get');
 
@@ -23,6 +24,7 @@ export const GraphGetInput = {
 };
 
 const GraphGetOutput = {
+  ...UntrustedOutput,
   kind: z.enum(['collection', 'entity']).describe('Whether Graph returned a collection or a single entity'),
   items: z.array(z.record(z.string(), z.unknown())).optional().describe('Collection items'),
   item: z.record(z.string(), z.unknown()).optional().describe('The entity'),
@@ -48,7 +50,7 @@ export function registerGraphGetTool(server: McpServer, deps: ToolDeps): void {
     if (args.filter) { request = request.filter(args.filter); }
     if (args.top) { request = request.top(args.top); }
     try {
-      return toolSuccess(shapeGraphResponse(await request.get()));
+      return untrustedSuccess(shapeGraphResponse(await request.get()));
     } catch (error) {
       throw toGraphToolError(error, `GET ${args.version}${path}`, scopes);
     }

@@ -10,7 +10,8 @@ import { ToolDeps } from '../toolContext';
 export const SubscriptionIdSchema = z.string().trim()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a subscription id (GUID) from list_subscriptions');
 
-export const ResourceGroupSchema = z.string().trim().regex(/^[-\w._()]{1,90}$/, 'a resource group name from list_resource_groups');
+// Azure refuses group names ending in a period; refusing them here also keeps "." and ".." out of the ARM path.
+export const ResourceGroupSchema = z.string().trim().regex(/^[-\w._()]{0,89}[-\w_()]$/, 'a resource group name from list_resource_groups');
 
 export function createArmClient(deps: ToolDeps, tool: string, scopes: readonly string[]): Client {
   return createGraphClient({ endpoint: deps.armEndpoint, tokens: deps.tokens, retry: deps.graph.retry }, tool, scopes, { defaultVersion: '' });

@@ -5,7 +5,8 @@ import { requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { GraphPathError, validateGraphPath } from '../../graph/graphPath';
 import { shapeGraphResponse } from '../../graph/shapeResponse';
-import { ToolDeps, ToolError, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, ToolError, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { createArmClient } from './armAccess';
 
 const TOOL = toolDeclaration('arm_get');
@@ -21,6 +22,7 @@ export function registerArmGetTool(server: McpServer, deps: ToolDeps): void {
       apiVersion: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'an api-version such as 2023-01-01').describe('The resource provider\'s api-version'),
     },
     outputSchema: {
+      ...UntrustedOutput,
       kind: z.enum(['collection', 'entity']),
       items: z.array(z.record(z.string(), z.unknown())).optional(),
       item: z.record(z.string(), z.unknown()).optional(),
@@ -35,7 +37,7 @@ export function registerArmGetTool(server: McpServer, deps: ToolDeps): void {
         .query({ 'api-version': args.apiVersion }).option('signal', requestSignal(extra.signal, deps.graph)).get();
       // ARM pages with nextLink; report it as "more" the way Graph collections are.
       const shaped = shapeGraphResponse(typeof body.nextLink === 'string' ? { ...body, '@odata.nextLink': body.nextLink } : body);
-      return toolSuccess(shaped.kind === 'entity' ? { ...shaped, item: withoutNextLink(shaped.item) } : shaped);
+      return untrustedSuccess(shaped.kind === 'entity' ? { ...shaped, item: withoutNextLink(shaped.item) } : shaped);
     } catch (error) {
       throw toGraphToolError(error, `GET ${path}`, TOOL.scopes);
     }

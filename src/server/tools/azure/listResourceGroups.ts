@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { textField } from '../shapes';
-import { ToolDeps, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, progressReporter, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { SubscriptionIdSchema, collectArmPages, createArmClient } from './armAccess';
 
 const TOOL = toolDeclaration('list_resource_groups');
@@ -18,6 +19,7 @@ export function registerListResourceGroupsTool(server: McpServer, deps: ToolDeps
       limit: z.number().int().min(1).max(500).default(100).describe('Maximum number of groups (default 100, at most 500)'),
     },
     outputSchema: {
+      ...UntrustedOutput,
       resourceGroups: z.array(z.object({ name: z.string().nullable(), location: z.string().nullable(), state: z.string().nullable() })),
       hasMore: z.boolean(),
     },
@@ -28,7 +30,7 @@ export function registerListResourceGroupsTool(server: McpServer, deps: ToolDeps
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
       const request = client.api(`/subscriptions/${args.subscriptionId}/resourcegroups`).query({ 'api-version': '2021-04-01' }).top(args.limit);
       const { items, hasMore } = await collectArmPages(client, request, { limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'resource groups') });
-      return toolSuccess({
+      return untrustedSuccess({
         resourceGroups: items.map(group => ({
           name: textField(group, 'name'),
           location: textField(group, 'location'),

@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { textField } from '../shapes';
-import { ToolDeps, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, progressReporter, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { ResourceGroupSchema, SubscriptionIdSchema, collectArmPages, createArmClient } from './armAccess';
 
 const TOOL = toolDeclaration('list_resources');
@@ -19,6 +20,7 @@ export function registerListResourcesTool(server: McpServer, deps: ToolDeps): vo
       limit: z.number().int().min(1).max(500).default(100).describe('Maximum number of resources (default 100, at most 500)'),
     },
     outputSchema: {
+      ...UntrustedOutput,
       resources: z.array(z.object({ id: z.string().nullable(), name: z.string().nullable(), type: z.string().nullable(), kind: z.string().nullable(), location: z.string().nullable(), sku: z.string().nullable() })),
       hasMore: z.boolean(),
     },
@@ -30,7 +32,7 @@ export function registerListResourcesTool(server: McpServer, deps: ToolDeps): vo
       const request = client.api(`/subscriptions/${args.subscriptionId}/resourceGroups/${encodeURIComponent(args.resourceGroup)}/resources`)
         .query({ 'api-version': '2021-04-01' }).top(args.limit);
       const { items, hasMore } = await collectArmPages(client, request, { limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'resources') });
-      return toolSuccess({
+      return untrustedSuccess({
         resources: items.map(resource => ({
           id: textField(resource, 'id'),
           name: textField(resource, 'name'),

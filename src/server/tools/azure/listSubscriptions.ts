@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { textField } from '../shapes';
-import { ToolDeps, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, progressReporter, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { collectArmPages, createArmClient } from './armAccess';
 
 const TOOL = toolDeclaration('list_subscriptions');
@@ -16,6 +17,7 @@ export function registerListSubscriptionsTool(server: McpServer, deps: ToolDeps)
     description: 'Lists the Azure subscriptions the signed-in user can see: id, name, state and tenant. Use an id with list_resource_groups.',
     inputSchema: {},
     outputSchema: {
+      ...UntrustedOutput,
       subscriptions: z.array(z.object({ id: z.string(), name: z.string().nullable(), state: z.string().nullable(), tenantId: z.string().nullable() })),
       hasMore: z.boolean(),
     },
@@ -26,7 +28,7 @@ export function registerListSubscriptionsTool(server: McpServer, deps: ToolDeps)
       const client = createArmClient(deps, TOOL.name, TOOL.scopes);
       const request = client.api('/subscriptions').query({ 'api-version': '2022-12-01' });
       const { items, hasMore } = await collectArmPages(client, request, { limit: LIMIT, signal, onProgress: progressReporter(extra, LIMIT, 'subscriptions') });
-      return toolSuccess({
+      return untrustedSuccess({
         subscriptions: items.map(subscription => ({
           id: String(subscription.subscriptionId ?? ''),
           name: textField(subscription, 'displayName'),

@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
-import { ToolDeps, ToolError, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, ToolError, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { DateTimeSchema, EVENT_FIELDS, EventSchema, TimeZoneSchema, shapeEvent } from './calendarShapes';
 
 const TOOL = toolDeclaration('create_event');
@@ -24,7 +25,7 @@ export function registerCreateEventTool(server: McpServer, deps: ToolDeps): void
       body: z.string().max(20_000).optional().describe('Description, plain text'),
       isOnlineMeeting: z.boolean().default(false).describe('Create a Teams meeting link'),
     },
-    outputSchema: { event: EventSchema },
+    outputSchema: { ...UntrustedOutput, event: EventSchema },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     if (!(Date.parse(args.end) > Date.parse(args.start))) {
@@ -42,7 +43,7 @@ export function registerCreateEventTool(server: McpServer, deps: ToolDeps): void
     try {
       const created: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes, { nonIdempotent: true })
         .api('/me/events').select(EVENT_FIELDS).option('signal', requestSignal(extra.signal, deps.graph)).post(payload);
-      return toolSuccess({ event: shapeEvent(created) });
+      return untrustedSuccess({ event: shapeEvent(created) });
     } catch (error) {
       throw toGraphToolError(error, 'creating the event', TOOL.scopes);
     }

@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { textField } from '../shapes';
-import { ToolDeps, ToolError, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, ToolError, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { DateTimeSchema, TimeZoneSchema } from './calendarShapes';
 
 const TOOL = toolDeclaration('find_meeting_times');
@@ -30,7 +31,7 @@ export function registerFindMeetingTimesTool(server: McpServer, deps: ToolDeps):
       timeZone: TimeZoneSchema.default('UTC').describe('Time zone of the window and the suggestions'),
       maxSuggestions: z.number().int().min(1).max(20).default(5),
     },
-    outputSchema: { suggestions: z.array(SuggestionSchema), emptyReason: z.string().nullable().describe('Why Graph found no time, when it found none') },
+    outputSchema: { ...UntrustedOutput, suggestions: z.array(SuggestionSchema), emptyReason: z.string().nullable().describe('Why Graph found no time, when it found none') },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     if (!(Date.parse(args.windowEnd) > Date.parse(args.windowStart))) {
@@ -50,7 +51,7 @@ export function registerFindMeetingTimesTool(server: McpServer, deps: ToolDeps):
           returnSuggestionReasons: true,
         });
       const suggestions = Array.isArray(response.meetingTimeSuggestions) ? response.meetingTimeSuggestions as Array<Record<string, unknown>> : [];
-      return toolSuccess({ suggestions: suggestions.slice(0, args.maxSuggestions).map(shapeSuggestion), emptyReason: textField(response, 'emptySuggestionsReason') || null });
+      return untrustedSuccess({ suggestions: suggestions.slice(0, args.maxSuggestions).map(shapeSuggestion), emptyReason: textField(response, 'emptySuggestionsReason') || null });
     } catch (error) {
       throw toGraphToolError(error, 'finding meeting times', TOOL.scopes);
     }

@@ -4,8 +4,10 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { collectPages } from '../../graph/paging';
-import { ToolDeps, ToolError, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, ToolError, progressReporter, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { DateTimeSchema, EVENT_FIELDS, EventSchema, TimeZoneSchema, shapeEvent, timeZoneHeader } from './calendarShapes';
+import { ianaTimeZone, withZoneOffset } from './zonedTime';
 
 const TOOL = toolDeclaration('list_events');
 /** calendarView over a longer window is slow and rarely what was meant. */
@@ -22,25 +24,38 @@ export function registerListEventsTool(server: McpServer, deps: ToolDeps): void 
       timeZone: TimeZoneSchema.default('UTC').describe('Time zone for the window and the results (IANA or Windows name; default UTC)'),
       limit: z.number().int().min(1).max(100).default(25).describe('Maximum number of events (default 25, at most 100)'),
     },
-    outputSchema: { events: z.array(EventSchema), hasMore: z.boolean() },
+    outputSchema: { ...UntrustedOutput, events: z.array(EventSchema), hasMore: z.boolean() },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
-    checkWindow(args.start, args.end);
+    const window = zonedWindow(args.start, args.end, args.timeZone);
+    checkWindow(window.start, window.end);
     const signal = requestSignal(extra.signal, deps.graph);
     try {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       const request = client.api('/me/calendarView')
-        .query({ startDateTime: args.start, endDateTime: args.end })
+        .query({ startDateTime: window.start, endDateTime: window.end })
         .header('Prefer', timeZoneHeader(args.timeZone))
         .select(EVENT_FIELDS).orderby('start/dateTime').top(Math.min(args.limit, 50));
       const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'events'),
       });
-      return toolSuccess({ events: items.map(shapeEvent), hasMore });
+      return untrustedSuccess({ events: items.map(shapeEvent), hasMore });
     } catch (error) {
       throw toGraphToolError(error, 'listing your calendar', TOOL.scopes);
     }
   }));
+}
+
+/**
+ * The window as instants: calendarView reads date-times without an offset as UTC (Prefer only
+ * changes the zone of the answer), so a window given in the user's zone carries its offset.
+ */
+function zonedWindow(start: string, end: string, timeZone: string): { start: string; end: string } {
+  const zone = ianaTimeZone(timeZone);
+  if (!zone) {
+    throw new ToolError('InvalidArgument', `Unknown time zone "${timeZone}": give an IANA name such as Europe/Paris or a Windows name such as Pacific Standard Time.`);
+  }
+  return { start: withZoneOffset(start, zone), end: withZoneOffset(end, zone) };
 }
 
 function checkWindow(start: string, end: string): void {

@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { collectPages } from '../../graph/paging';
-import { ToolDeps, ToolError, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, ToolError, progressReporter, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { DRIVE_ITEM_FIELDS, DriveItemIdSchema, DriveItemSchema, shapeDriveItem } from './fileShapes';
 
 const TOOL = toolDeclaration('list_folder');
@@ -19,7 +20,7 @@ export function registerListFolderTool(server: McpServer, deps: ToolDeps): void 
       folderId: DriveItemIdSchema.optional().describe('Folder id from search_files or list_folder (instead of path)'),
       limit: z.number().int().min(1).max(200).default(50).describe('Maximum number of items (default 50, at most 200)'),
     },
-    outputSchema: { items: z.array(DriveItemSchema), hasMore: z.boolean() },
+    outputSchema: { ...UntrustedOutput, items: z.array(DriveItemSchema), hasMore: z.boolean() },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     const location = folderLocation(args.path, args.folderId);
@@ -30,7 +31,7 @@ export function registerListFolderTool(server: McpServer, deps: ToolDeps): void 
       const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'items'),
       });
-      return toolSuccess({ items: items.map(shapeDriveItem), hasMore });
+      return untrustedSuccess({ items: items.map(shapeDriveItem), hasMore });
     } catch (error) {
       throw toGraphToolError(error, `listing ${args.path ?? args.folderId ?? 'your OneDrive root'}`, TOOL.scopes);
     }

@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { DRIVE_ITEM_FIELDS, DriveItemSchema, shapeDriveItem } from './fileShapes';
 
 const TOOL = toolDeclaration('search_files');
@@ -17,7 +18,7 @@ export function registerSearchFilesTool(server: McpServer, deps: ToolDeps): void
       query: z.string().trim().min(1).max(200).regex(/^[^\r\n\t\\]*$/, 'no backslashes or line breaks').describe('Words to search for'),
       limit: z.number().int().min(1).max(50).default(10).describe('Maximum number of results (default 10, at most 50)'),
     },
-    outputSchema: { items: z.array(DriveItemSchema), hasMore: z.boolean() },
+    outputSchema: { ...UntrustedOutput, items: z.array(DriveItemSchema), hasMore: z.boolean() },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     // The query is an OData string literal inside the path: quotes are doubled, then the whole is encoded.
@@ -27,7 +28,7 @@ export function registerSearchFilesTool(server: McpServer, deps: ToolDeps): void
         .api(`/me/drive/root/search(q='${literal}')`).select(DRIVE_ITEM_FIELDS).top(args.limit)
         .option('signal', requestSignal(extra.signal, deps.graph)).get();
       const items = (response.value ?? []).slice(0, args.limit).map(shapeDriveItem);
-      return toolSuccess({ items, hasMore: typeof response['@odata.nextLink'] === 'string' });
+      return untrustedSuccess({ items, hasMore: typeof response['@odata.nextLink'] === 'string' });
     } catch (error) {
       throw toGraphToolError(error, `searching your files for "${args.query}"`, TOOL.scopes);
     }

@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { PERSON_FIELDS, PersonSchema, shapePerson, textField } from '../shapes';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 
 const TOOL = toolDeclaration('get_my_profile');
 
@@ -25,13 +26,13 @@ export function registerGetMyProfileTool(server: McpServer, deps: ToolDeps): voi
     description: 'Returns the signed-in user\'s Microsoft 365 profile (name, email, UPN, job title, department, office, phones). ' +
       'Use it to find out who "me" is before other Microsoft 365 requests.',
     inputSchema: {},
-    outputSchema: ProfileSchema,
+    outputSchema: { ...ProfileSchema, ...UntrustedOutput },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (_args, extra) => runTool(async () => {
     try {
       const user: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api('/me').select(PROFILE_FIELDS).option('signal', requestSignal(extra.signal, deps.graph)).get();
-      return toolSuccess(shapeProfile(user));
+      return untrustedSuccess(shapeProfile(user));
     } catch (error) {
       throw toGraphToolError(error, 'reading your profile', TOOL.scopes);
     }

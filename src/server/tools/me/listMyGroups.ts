@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { collectPages } from '../../graph/paging';
-import { ToolDeps, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, progressReporter, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 
 const TOOL = toolDeclaration('list_my_groups');
 const GROUP_FIELDS = ['id', 'displayName', 'description', 'mail', 'groupTypes', 'securityEnabled'];
@@ -29,6 +30,7 @@ export function registerListMyGroupsTool(server: McpServer, deps: ToolDeps): voi
         .describe(`Maximum number of groups to return (default ${GROUPS_DEFAULT_LIMIT}, at most ${GROUPS_MAX_LIMIT})`),
     },
     outputSchema: {
+      ...UntrustedOutput,
       groups: z.array(GroupSchema),
       hasMore: z.boolean().describe('More groups exist than were returned; raise limit to see them'),
     },
@@ -42,7 +44,7 @@ export function registerListMyGroupsTool(server: McpServer, deps: ToolDeps): voi
       const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'groups'),
       });
-      return toolSuccess({ groups: items.map(shapeGroup), hasMore });
+      return untrustedSuccess({ groups: items.map(shapeGroup), hasMore });
     } catch (error) {
       throw toGraphToolError(error, 'listing your groups', TOOL.scopes);
     }

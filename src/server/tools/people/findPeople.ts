@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { textField } from '../shapes';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 
 const TOOL = toolDeclaration('find_people');
 
@@ -27,7 +28,7 @@ export function registerFindPeopleTool(server: McpServer, deps: ToolDeps): void 
         .describe('Name, email or part of either'),
       limit: z.number().int().min(1).max(25).default(10).describe('Maximum number of people (default 10, at most 25)'),
     },
-    outputSchema: { people: z.array(PersonResult) },
+    outputSchema: { ...UntrustedOutput, people: z.array(PersonResult) },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     try {
@@ -35,7 +36,7 @@ export function registerFindPeopleTool(server: McpServer, deps: ToolDeps): void 
         .api('/me/people').query({ $search: `"${args.query}"` }).top(args.limit)
         .select(['id', 'displayName', 'scoredEmailAddresses', 'jobTitle', 'department', 'userPrincipalName'])
         .option('signal', requestSignal(extra.signal, deps.graph)).get();
-      return toolSuccess({ people: (response.value ?? []).slice(0, args.limit).map(shapeRankedPerson) });
+      return untrustedSuccess({ people: (response.value ?? []).slice(0, args.limit).map(shapeRankedPerson) });
     } catch (error) {
       throw toGraphToolError(error, `finding people matching "${args.query}"`, TOOL.scopes);
     }

@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { TASK_FIELDS, TaskListIdSchema, TaskSchema, shapeTask } from './taskShapes';
 
 const TOOL = toolDeclaration('create_task');
@@ -19,7 +20,7 @@ export function registerCreateTaskTool(server: McpServer, deps: ToolDeps): void 
       importance: z.enum(['low', 'normal', 'high']).default('normal'),
       note: z.string().max(10_000).optional().describe('Note, plain text'),
     },
-    outputSchema: { task: TaskSchema },
+    outputSchema: { ...UntrustedOutput, task: TaskSchema },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     const payload = {
@@ -32,7 +33,7 @@ export function registerCreateTaskTool(server: McpServer, deps: ToolDeps): void 
       const created: Record<string, unknown> = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes, { nonIdempotent: true })
         .api(`/me/todo/lists/${encodeURIComponent(args.listId)}/tasks`).select(TASK_FIELDS)
         .option('signal', requestSignal(extra.signal, deps.graph)).post(payload);
-      return toolSuccess({ task: shapeTask(created) });
+      return untrustedSuccess({ task: shapeTask(created) });
     } catch (error) {
       throw toGraphToolError(error, 'creating the task', TOOL.scopes);
     }

@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { textField } from '../shapes';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 
 const TOOL = toolDeclaration('list_task_lists');
 
@@ -13,13 +14,13 @@ export function registerListTaskListsTool(server: McpServer, deps: ToolDeps): vo
     title: 'List my To Do lists',
     description: 'Lists the signed-in user\'s Microsoft To Do task lists with their ids (the default "Tasks" list is marked). Use an id with list_tasks.',
     inputSchema: {},
-    outputSchema: { lists: z.array(z.object({ id: z.string(), name: z.string().nullable(), isDefault: z.boolean(), isOwner: z.boolean() })) },
+    outputSchema: { ...UntrustedOutput, lists: z.array(z.object({ id: z.string(), name: z.string().nullable(), isDefault: z.boolean(), isOwner: z.boolean() })) },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (_args, extra) => runTool(async () => {
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api('/me/todo/lists').option('signal', requestSignal(extra.signal, deps.graph)).get();
-      return toolSuccess({
+      return untrustedSuccess({
         lists: (response.value ?? []).map(list => ({
           id: String(list.id ?? ''),
           name: textField(list, 'displayName'),

@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { collectPages } from '../../graph/paging';
-import { ToolDeps, progressReporter, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, progressReporter, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { TASK_FIELDS, TaskListIdSchema, TaskSchema, shapeTask } from './taskShapes';
 
 const TOOL = toolDeclaration('list_tasks');
@@ -24,7 +25,7 @@ export function registerListTasksTool(server: McpServer, deps: ToolDeps): void {
       status: z.enum(['open', 'completed', 'all']).default('open').describe('Which tasks: open (default), completed or all'),
       limit: z.number().int().min(1).max(100).default(25).describe('Maximum number of tasks (default 25, at most 100)'),
     },
-    outputSchema: { tasks: z.array(TaskSchema), hasMore: z.boolean() },
+    outputSchema: { ...UntrustedOutput, tasks: z.array(TaskSchema), hasMore: z.boolean() },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     const signal = requestSignal(extra.signal, deps.graph);
@@ -37,7 +38,7 @@ export function registerListTasksTool(server: McpServer, deps: ToolDeps): void {
       const { items, hasMore } = await collectPages(client, request, {
         limit: args.limit, signal, onProgress: progressReporter(extra, args.limit, 'tasks'),
       });
-      return toolSuccess({ tasks: items.map(shapeTask), hasMore });
+      return untrustedSuccess({ tasks: items.map(shapeTask), hasMore });
     } catch (error) {
       throw toGraphToolError(error, 'listing the tasks', TOOL.scopes);
     }

@@ -4,7 +4,8 @@ import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { textField } from '../shapes';
-import { ToolDeps, runTool, toolSuccess } from '../toolContext';
+import { ToolDeps, runTool } from '../toolContext';
+import { UntrustedOutput, untrustedSuccess } from '../untrusted';
 import { TeamIdSchema } from './teamsShapes';
 
 const TOOL = toolDeclaration('list_channels');
@@ -14,14 +15,14 @@ export function registerListChannelsTool(server: McpServer, deps: ToolDeps): voi
     title: 'List a team\'s channels',
     description: 'Lists the channels of a team (id from list_joined_teams), with ids for list_channel_messages.',
     inputSchema: { teamId: TeamIdSchema.describe('Team id (GUID)') },
-    outputSchema: { channels: z.array(z.object({ id: z.string(), name: z.string().nullable(), description: z.string().nullable(), membershipType: z.string().nullable() })) },
+    outputSchema: { ...UntrustedOutput, channels: z.array(z.object({ id: z.string(), name: z.string().nullable(), description: z.string().nullable(), membershipType: z.string().nullable() })) },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   }, (args, extra) => runTool(async () => {
     try {
       const response: { value?: Array<Record<string, unknown>> } = await createGraphClient(deps.graph, TOOL.name, TOOL.scopes)
         .api(`/teams/${args.teamId}/channels`).select(['id', 'displayName', 'description', 'membershipType'])
         .option('signal', requestSignal(extra.signal, deps.graph)).get();
-      return toolSuccess({
+      return untrustedSuccess({
         channels: (response.value ?? []).map(channel => ({
           id: String(channel.id ?? ''), name: textField(channel, 'displayName'), description: textField(channel, 'description'), membershipType: textField(channel, 'membershipType'),
         })),
