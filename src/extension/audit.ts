@@ -41,10 +41,14 @@ export function createAudit(sink: AuditSink): Audit {
 
 /**
  * Belt and braces: provider error messages are echoed into details, and one could in theory
- * quote a JWT or a long hex secret. Anything shaped like either is replaced.
+ * quote a JWT, a long hex secret or a claims value. Anything shaped like one is replaced.
  */
 export function redactCredentials(text: string): string {
   return text
     .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '[redacted token]')
+    // Base64 of a JSON object (`{"…`): a claims value, or a token fragment cut at a dot.
+    .replace(/eyJ[A-Za-z0-9+/_-]{12,}={0,2}/g, '[redacted]')
+    // A claims request quoted as JSON: everything from its start, as its end may be cut off.
+    .replace(/\{\s*\\?"(?:access_token|id_token|userinfo)\\?"[^]*/g, '[redacted claims]')
     .replace(/\b[0-9a-f]{48,}\b/gi, '[redacted secret]');
 }

@@ -56,10 +56,10 @@ const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
  * scope is qualified with that cloud's Graph resource URI.
  */
 export function qualifyScopeForCloud(scope: string, cloud: CloudDescription): string {
-  if (scope.startsWith(PUBLIC_ARM_RESOURCE)) {
+  if (isPublicArmScope(scope)) {
     return qualifyArmScopeForCloud(scope, cloud);
   }
-  const isShortGraphScope = !scope.includes('/') && !scope.includes(':') && !OIDC_SCOPES.has(scope);
+  const isShortGraphScope = !scope.includes('/') && !scope.includes(':') && !OIDC_SCOPES.has(scope.toLowerCase());
   if (!isShortGraphScope || cloud.providerId === 'microsoft' || !cloud.graphEndpoint) {
     return scope;
   }
@@ -68,12 +68,17 @@ export function qualifyScopeForCloud(scope: string, cloud: CloudDescription): st
 
 const PUBLIC_ARM_RESOURCE = 'https://management.azure.com/';
 
+/** Scope names are case-insensitive in Entra, so `HTTPS://MANAGEMENT.AZURE.COM/.default` is ARM too. */
+function isPublicArmScope(scope: string): boolean {
+  return scope.toLowerCase().startsWith(PUBLIC_ARM_RESOURCE);
+}
+
 /**
  * ARM scopes are declared for the public cloud (`https://management.azure.com/.default`); a
  * sovereign cloud's Resource Manager is its own resource, so the prefix is swapped for it.
  */
 export function qualifyArmScopeForCloud(scope: string, cloud: CloudDescription): string {
-  if (!scope.startsWith(PUBLIC_ARM_RESOURCE) || cloud.providerId === 'microsoft' || !cloud.armEndpoint) {
+  if (!isPublicArmScope(scope) || cloud.providerId === 'microsoft' || !cloud.armEndpoint) {
     return scope;
   }
   return `${cloud.armEndpoint}/${scope.slice(PUBLIC_ARM_RESOURCE.length)}`;

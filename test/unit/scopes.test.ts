@@ -8,6 +8,14 @@ describe('scope rules', () => {
     assert.deepEqual(normalizeScopes([' User.Read', 'Mail.Read', 'User.Read', '']), ['Mail.Read', 'User.Read']);
   });
 
+  it('treats scopes as case-insensitive, as Entra does: one entry per permission, sovereign mapping for every spelling', () => {
+    assert.deepEqual(normalizeScopes(['mail.read', 'User.Read', 'Mail.Read', 'USER.READ']), ['mail.read', 'User.Read']);
+    assert.equal(qualifyScopeForCloud('HTTPS://MANAGEMENT.AZURE.COM/.default', CLOUDS.AzureUSGovernment), 'https://management.usgovcloudapi.net/.default');
+    assert.equal(qualifyScopeForCloud('https://Management.Azure.com/user_impersonation', CLOUDS.AzureChinaCloud), 'https://management.chinacloudapi.cn/user_impersonation');
+    assert.equal(qualifyScopeForCloud('OFFLINE_ACCESS', CLOUDS.AzureChinaCloud), 'OFFLINE_ACCESS');
+    assert.ok(!isWellFormedScope('vscode_tenant:common'), 'pseudo-scopes are refused in any case');
+  });
+
   it('refuses malformed scopes and VS Code pseudo-scopes', () => {
     for (const scope of ['User.Read', 'https://management.azure.com/user_impersonation', 'offline_access']) {
       assert.ok(isWellFormedScope(scope), scope);

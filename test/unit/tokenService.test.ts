@@ -1,36 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { AuditEvent, formatAuditEvent } from '../../src/extension/audit';
 import { TokenCache, cacheKey, REFRESH_MARGIN_MS } from '../../src/extension/auth/tokenCache';
-import { AuthSettings, SignInRequest, TokenService } from '../../src/extension/auth/tokenService';
+import { TokenService } from '../../src/extension/auth/tokenService';
 import { CLOUDS } from '../../src/shared/clouds';
 import { SIGN_IN_HINT } from '../../src/shared/protocol';
-import { FakeProvider, MemorySecrets, MemoryState } from '../helpers/fakeProvider';
-import { recordVisible } from '../helpers/leakWatch';
-
-function setup(overrides: Partial<AuthSettings> = {}) {
-  const provider = new FakeProvider();
-  const secrets = new MemorySecrets();
-  const state = new MemoryState();
-  const audit: AuditEvent[] = [];
-  const prompts: SignInRequest[] = [];
-  let confirmAnswer = true;
-  let clock = Date.now();
-  const settings: AuthSettings = { cloud: CLOUDS.AzureCloud, tenant: 'organizations', promptForSignIn: true, ...overrides };
-  const make = () => new TokenService({
-    getSession: provider.getSession,
-    cache: new TokenCache(secrets, detail => recordVisible('log', detail)),
-    state,
-    settings: () => settings,
-    confirmSignIn: async request => { prompts.push(request); recordVisible('sign-in prompt', JSON.stringify(request)); return confirmAnswer; },
-    audit: event => { audit.push(event); recordVisible('audit', formatAuditEvent(event)); },
-    now: () => clock,
-  });
-  return {
-    provider, secrets, state, audit, prompts, settings, service: make(), make,
-    advance: (ms: number) => { clock += ms; },
-    answerPrompt: (answer: boolean) => { confirmAnswer = answer; },
-  };
-}
+import { setupTokenService as setup } from '../helpers/tokenServiceSetup';
 
 const request = { tool: 'get_my_profile', scopes: ['User.Read'] };
 
@@ -184,13 +157,15 @@ describe('TokenService', () => {
     assert.equal(service.isSignedOut(), false);
   });
 
-  it('passes a claims challenge to the provider and bypasses the cache', async () => {
+  it('passes only the claims of a challenge to the provider, with the tool\'s scopes, and bypasses the cache', async () => {
     const { provider, service } = setup();
-    await service.getToken(request);
+    const cached = await service.getToken(request);
     const challenge = 'Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="';
-    await service.getToken({ ...request, wwwAuthenticate: challenge });
+    const challenged = await service.getToken({ ...request, wwwAuthenticate: challenge });
+    assert.notEqual(challenged.accessToken, cached.accessToken);
     const last = provider.calls.at(-1)!;
-    assert.deepEqual(last.request, { wwwAuthenticate: challenge, fallbackScopes: ['User.Read', 'VSCODE_TENANT:organizations'] });
+    assert.deepEqual(last.request, { wwwAuthenticate: 'Bearer claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="', fallbackScopes: ['User.Read', 'VSCODE_TENANT:organizations'] });
+    assert.deepEqual(provider.claims, ['{"access_token":{}}']);
   });
 
   it('reports status without tokens and audits without secrets', async () => {

@@ -1,5 +1,6 @@
 import { CodedError, isCodedError } from '../../shared/codedError';
 import { BrokerErrorReason, SIGN_IN_HINT } from '../../shared/protocol';
+import { redactCredentials } from '../audit';
 
 /** An error the broker returns to the server with a stable reason and a message for people. */
 export class BrokerError extends CodedError<BrokerErrorReason> {
@@ -42,6 +43,7 @@ export function providerFailure(tool: string | undefined, scopes: readonly strin
     `Could not get a token for ${scopes.join(', ')}: ${firstLine(message)}. ${advice}`);
 }
 
+/** The provider's message reaches the tool result: no token, secret or claims value may ride along. */
 function firstLine(text: string): string {
-  return text.split(/\r?\n/, 1)[0].slice(0, 300).replace(/[.\s]+$/, '');
+  return redactCredentials(text.split(/\r?\n/, 1)[0]).slice(0, 300).replace(/[.\s]+$/, '');
 }

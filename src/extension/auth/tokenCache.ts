@@ -4,7 +4,7 @@
  * entries are dropped, never fatal.
  */
 import * as z from 'zod/mini';
-import { normalizeScopes } from '../../shared/scopes';
+import { normalizeScopes, scopeKey } from '../../shared/scopes';
 
 /** The slice of `vscode.SecretStorage` the cache uses. */
 export interface SecretStore {
@@ -32,9 +32,10 @@ export type CachedToken = z.infer<typeof CachedTokenSchema>;
 
 export const CACHE_KEY_PREFIX = 'entraMcp.token.v1|';
 
+/** Scope names are case-insensitive in Entra: `mail.read` and `Mail.Read` share one entry. */
 export function cacheKey(parts: CacheKeyParts): string {
   return [CACHE_KEY_PREFIX + parts.providerId, parts.accountId, parts.tenant.toLowerCase(),
-    normalizeScopes(parts.scopes).join(' ')].join('|');
+    normalizeScopes(parts.scopes).map(scopeKey).join(' ')].join('|');
 }
 
 /** A token is served only while more than this remains before it expires. */
@@ -71,6 +72,11 @@ export class TokenCache {
   async set(key: string, token: CachedToken): Promise<void> {
     this.memory.set(key, token);
     await this.secrets.store(key, JSON.stringify(token));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.memory.delete(key);
+    await this.secrets.delete(key);
   }
 
   /** Tokens in memory, for status (which scopes are granted): never leaves the extension host. */
