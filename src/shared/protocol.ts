@@ -17,9 +17,14 @@ export const PROTOCOL_VERSION = 1;
 export const BROKER_LIMITS = {
   /** Largest frame (headers + body) accepted; a token request is a few hundred bytes. */
   maxFrameBytes: 64 * 1024,
-  /** Concurrent connections; one MCP server uses one. */
+  /** Concurrent authenticated connections; one MCP server uses one. */
   maxConnections: 16,
-  /** Time a new connection has to complete its handshake. */
+  /**
+   * Connections still waiting for their handshake. When full, the oldest is closed to make room,
+   * so idle or drip-feeding peers without the secret can never lock the real server out.
+   */
+  maxUnauthenticatedConnections: 8,
+  /** Time a new connection has to complete its handshake, counted from accept (bytes trickling in do not extend it). */
   handshakeTimeoutMs: 5_000,
   /** Longest a token request may take, including an interactive sign-in the user must finish. */
   requestTimeoutMs: 5 * 60_000,

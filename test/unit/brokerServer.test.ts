@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
+import * as net from 'node:net';
 import { dirname } from 'node:path';
 import { secretsMatch } from '../../src/extension/broker/brokerServer';
 import { createBrokerEndpoint } from '../../src/extension/broker/socketPath';
@@ -163,6 +164,35 @@ describe('broker protocol', () => {
     assert.ok(harness.audit.some(event => event.detail === 'too many connections'));
     first.dispose();
     second.dispose();
+  });
+
+  it('closes a drip-fed handshake at the deadline counted from accept', async () => {
+    harness = await startBroker({ limits: { handshakeTimeoutMs: 300 } });
+    const bytes = frame(hello(harness.secret));
+    const drip = [...bytes].map(byte => Buffer.from([byte]));
+    const started = Date.now();
+    // One byte every 40 ms keeps re-arming the reader's partial-message timer; the whole frame would take seconds.
+    const { received, closed } = await exchange(harness.path, drip, 4_000, 40);
+    assert.equal(received, '');
+    assert.equal(closed, true);
+    assert.ok(Date.now() - started < 1_000, `closed after ${Date.now() - started} ms`);
+    assert.ok(harness.audit.some(event => event.detail === 'no handshake in time'));
+  });
+
+  it('lets the real server in promptly while idle and drip-feeding peers fill the connection slots', async () => {
+    harness = await startBroker({ limits: { maxConnections: 4, maxUnauthenticatedConnections: 4 } });
+    const idle = Array.from({ length: 12 }, () => net.connect(harness.path).on('error', () => undefined));
+    const drip = Array.from({ length: 4 }, () => exchange(harness.path, [...Buffer.from('Content-Length: 200\r\n\r\n')].map(byte => Buffer.from([byte])), 1_500, 100));
+    await new Promise(resolve => setTimeout(resolve, 100));
+    const client = new BrokerClient({ path: harness.path, secret: harness.secret, clientVersion: '1', connectAttempts: 1 });
+    const started = Date.now();
+    const token = await client.getToken('get_my_profile', ['User.Read']);
+    assert.ok(token.accessToken.length > 0);
+    assert.ok(Date.now() - started < 1_000, `served after ${Date.now() - started} ms`);
+    assert.ok(harness.audit.some(event => /^evicted/.test(event.detail ?? '')), 'the oldest waiting connection made room');
+    client.dispose();
+    for (const socket of idle) { socket.destroy(); }
+    await Promise.all(drip);
   });
 
   it('bounds the time of a request', async () => {

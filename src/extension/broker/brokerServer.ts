@@ -50,6 +50,9 @@ export class BrokerServer {
   private endpoint: BrokerEndpoint | undefined;
   private secret = '';
   private readonly sockets = new Set<net.Socket>();
+  /** Connections waiting for their handshake, oldest first. */
+  private readonly unauthenticated = new Map<net.Socket, BrokerConnection>();
+  private readonly authenticated = new Set<net.Socket>();
   private readonly limits: Limits;
 
   constructor(private readonly options: BrokerServerOptions) {
@@ -100,6 +103,8 @@ export class BrokerServer {
       socket.destroy();
     }
     this.sockets.clear();
+    this.unauthenticated.clear();
+    this.authenticated.clear();
     if (server) {
       await new Promise<void>(resolve => server.close(() => resolve()));
       this.options.audit({ event: 'broker-stop', outcome: 'ok' });
@@ -109,20 +114,39 @@ export class BrokerServer {
     this.secret = '';
   }
 
+  /**
+   * Every connection is accepted. Those without a handshake yet have their own cap, and the
+   * oldest of them makes room for a new one: a peer without the secret can hold a slot for at
+   * most the handshake deadline and never keeps the real server out. Only a connection that
+   * presented the secret counts against `maxConnections`.
+   */
   private accept(socket: net.Socket): void {
-    if (this.sockets.size >= this.limits.maxConnections) {
-      this.options.audit({ event: 'connection', outcome: 'refused', detail: 'too many connections' });
-      socket.destroy();
-      return;
+    if (this.unauthenticated.size >= this.limits.maxUnauthenticatedConnections) {
+      const [[oldestSocket, oldest]] = this.unauthenticated.entries();
+      this.unauthenticated.delete(oldestSocket);
+      oldest.refuse('evicted: too many connections waiting for their handshake');
     }
     this.sockets.add(socket);
-    new BrokerConnection(socket, this.secret, this.limits, this.options);
+    const connection = new BrokerConnection(socket, this.secret, this.limits, this.options, () => this.admit(socket));
+    this.unauthenticated.set(socket, connection);
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.unauthenticated.delete(socket);
+      this.authenticated.delete(socket);
       if (this.sockets.size === 0 && this.server) {
         this.options.onIdle?.();
       }
     });
+  }
+
+  /** A connection presented the secret: it leaves the waiting room if there is a slot for it. */
+  private admit(socket: net.Socket): boolean {
+    if (this.authenticated.size >= this.limits.maxConnections) {
+      return false;
+    }
+    this.unauthenticated.delete(socket);
+    this.authenticated.add(socket);
+    return true;
   }
 }
 
@@ -141,6 +165,7 @@ class BrokerConnection {
     private readonly secret: string,
     private readonly limits: Limits,
     private readonly options: BrokerServerOptions,
+    private readonly admit: () => boolean,
   ) {
     const guard = new FrameSizeGuard(limits.maxFrameBytes);
     guard.on('error', error => this.close('refused', `bad frame: ${error.message}`));
@@ -157,6 +182,8 @@ class BrokerConnection {
     this.gate = new HandshakeGate(reader, message => this.isHello(message), limits.maxPendingRequests, reason => this.close('refused', reason));
     this.connection = createMessageConnection(this.gate, new StreamMessageWriter(socket), nullLogger);
     this.connection.onError(() => this.close('refused', 'protocol error'));
+    // A deadline from accept, not from the last byte: a handshake dripped in a byte at a time keeps
+    // re-arming the reader's partial-message timer, but not this one.
     this.handshakeTimer = setTimeout(() => this.close('refused', 'no handshake in time'), limits.handshakeTimeoutMs);
     this.register();
     this.connection.listen();
@@ -201,6 +228,10 @@ class BrokerConnection {
       this.close('refused', `protocol version ${parsed.data.protocolVersion}, expected ${PROTOCOL_VERSION}`);
       throw new ResponseError(BrokerErrorCode.InvalidParams, 'Unsupported protocol version.');
     }
+    if (!this.admit()) {
+      this.close('refused', 'too many connections');
+      throw new ResponseError(BrokerErrorCode.InvalidParams, 'Too many connections.');
+    }
     clearTimeout(this.handshakeTimer);
     this.authenticated = true;
     this.gate.open();
@@ -230,6 +261,11 @@ class BrokerConnection {
     } finally {
       this.pending--;
     }
+  }
+
+  /** Closes the connection unanswered (the server evicts a waiting connection to make room). */
+  refuse(detail: string): void {
+    this.close('refused', detail);
   }
 
   private close(outcome: 'ok' | 'refused' | 'failed', detail: string): void {
