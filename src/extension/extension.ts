@@ -12,7 +12,7 @@ import { ScopeAllowList } from '../shared/scopes';
 import { registerCommands } from './commands';
 import { confirmSignIn } from './confirmSignIn';
 import { EntraMcpServerProvider, PROVIDER_ID } from './mcp/serverDefinitionProvider';
-import { affectsServerDefinition, affectsTokens, readSettings } from './settings';
+import { affectsServerDefinition, affectsTokens, onIgnoredWorkspaceSetting, readSettings } from './settings';
 import { createStatusBarItem } from './statusBar';
 
 /** How long the broker outlives its last server, so a quick restart reuses it. */
@@ -24,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const version = String(context.extension.packageJSON.version);
   const log = vscode.window.createOutputChannel('Entra MCP', { log: true });
   const audit = createAudit(log);
+  onIgnoredWorkspaceSetting(setting => log.warn(`The workspace sets ${setting}; it is ignored: only your user settings decide where tokens go and what they may do.`));
   const tokens = new TokenService({
     getSession: (providerId, scopes, options) => vscode.authentication.getSession(providerId, scopes as readonly string[] | vscode.AuthenticationWwwAuthenticateRequest, options),
     cache: new TokenCache(context.secrets, detail => log.warn(detail)),

@@ -11,6 +11,26 @@ import { AuthSettings } from './auth/tokenService';
 
 export const SECTION = 'entraMcp';
 
+/**
+ * Every setting that decides where a token goes or what it may do. package.json declares them
+ * `application` or `machine` scoped (and restricted in untrusted workspaces), so VS Code takes
+ * them from the user's own settings only; they are also read here from user values alone, so a
+ * cloned repository's .vscode/settings.json can never redirect or widen a token.
+ */
+export const USER_ONLY_SETTINGS = [
+  'tenant', 'clientId', 'promptForSignIn', 'additionalScopes', 'allowWrites', 'enabledTools', 'graphEndpoint', 'armEndpoint',
+] as const;
+type UserOnlySetting = typeof USER_ONLY_SETTINGS[number];
+
+/** Called once per setting whose workspace value was ignored (the log says so). */
+let reportIgnored: (setting: string) => void = () => {};
+const reported = new Set<string>();
+
+/** Where ignored workspace values are reported: the extension's log. */
+export function onIgnoredWorkspaceSetting(report: (setting: string) => void): void {
+  reportIgnored = report;
+}
+
 export interface ExtensionSettings extends AuthSettings {
   readonly additionalScopes: readonly string[];
   /** Raw endpoint overrides; resolve with serviceEndpoints(). */
@@ -21,21 +41,39 @@ export interface ExtensionSettings extends AuthSettings {
 
 export function readSettings(): ExtensionSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const sovereign = vscode.workspace.getConfiguration('microsoft-sovereign-cloud').get<string>('environment');
-  const clientId = config.get<string>('clientId', '').trim();
+  const get = <T>(key: UserOnlySetting, fallback: T): T => userValue(config, `${SECTION}.${key}`, key, fallback);
+  const sovereign = userValue(vscode.workspace.getConfiguration('microsoft-sovereign-cloud'), 'microsoft-sovereign-cloud.environment', 'environment', '');
+  const clientId = get('clientId', '').trim();
   return {
-    cloud: cloudFromSovereignSetting(sovereign),
-    tenant: config.get<string>('tenant', 'organizations').trim() || 'organizations',
+    cloud: cloudFromSovereignSetting(sovereign || undefined),
+    tenant: get('tenant', 'organizations').trim() || 'organizations',
     clientId: clientId || undefined,
-    promptForSignIn: config.get<boolean>('promptForSignIn', true),
-    additionalScopes: config.get<string[]>('additionalScopes', []).filter(isWellFormedScope),
-    graphEndpointOverride: config.get<string>('graphEndpoint', '').trim(),
-    armEndpointOverride: config.get<string>('armEndpoint', '').trim(),
+    promptForSignIn: get('promptForSignIn', true),
+    additionalScopes: get<string[]>('additionalScopes', []).filter(isWellFormedScope),
+    graphEndpointOverride: get('graphEndpoint', '').trim(),
+    armEndpointOverride: get('armEndpoint', '').trim(),
     tools: {
-      allowWrites: config.get<boolean>('allowWrites', false),
-      enabledTools: config.get<string[]>('enabledTools', []).map(name => name.trim()).filter(Boolean),
+      allowWrites: get('allowWrites', false),
+      enabledTools: get<string[]>('enabledTools', []).map(name => name.trim()).filter(Boolean),
     },
   };
+}
+
+/**
+ * A setting's value from the user's (or remote machine's) settings or its default, never from
+ * the workspace: VS Code already drops workspace values of application and machine settings,
+ * and this holds even if a future manifest edit forgot the scope.
+ */
+function userValue<T>(config: vscode.WorkspaceConfiguration, fullName: string, key: string, fallback: T): T {
+  const inspected = config.inspect<T>(key);
+  if (inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined) {
+    if (!reported.has(fullName)) {
+      reported.add(fullName);
+      reportIgnored(fullName);
+    }
+  }
+  const value = inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+  return typeof value === typeof fallback && Array.isArray(value) === Array.isArray(fallback) ? value : fallback;
 }
 
 export interface ServiceEndpoints {
