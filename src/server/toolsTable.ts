@@ -5,6 +5,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { requiresAdminConsent } from '../shared/adminConsent';
 import { toolDeclaration } from '../shared/toolCatalogue';
 import { TokenSource } from './brokerClient';
 import { createServer } from './createServer';
@@ -28,9 +29,9 @@ export async function renderToolsTable(): Promise<string> {
     const rows = tools.map(tool => {
       const declaration = toolDeclaration(tool.name);
       const scopes = [...declaration.scopes.map(scope => `\`${scope}\``), ...(declaration.optionalScopes?.length ? ['or one of its read scopes (see the tool\'s `scopes` argument)'] : [])];
-      return `| \`${tool.name}\` | ${tool.title ?? ''}: ${firstSentence(tool.description ?? '')} | ${scopes.join(', ') || 'none'} | ${declaration.readOnly ? 'read' : 'write'} |`;
+      return `| \`${tool.name}\` | ${tool.title ?? ''}: ${firstSentence(tool.description ?? '')} | ${scopes.join(', ') || 'none'} | ${adminConsentCell(declaration.scopes)} | ${declaration.readOnly ? 'read' : 'write'} |`;
     });
-    return [TABLE_START, '| Tool | What it does | Permissions | Read/write |', '| --- | --- | --- | --- |', ...rows, TABLE_END].join('\n');
+    return [TABLE_START, '| Tool | What it does | Permissions | Admin consent | Read/write |', '| --- | --- | --- | --- | --- |', ...rows, TABLE_END].join('\n');
   } finally {
     await client.close();
   }
@@ -44,6 +45,12 @@ export function withToolsTable(readme: string, table: string): string {
     throw new Error('README has no tools-table markers');
   }
   return readme.slice(0, start) + table + readme.slice(end + TABLE_END.length);
+}
+
+/** "yes" naming the permissions that need an administrator, or "no". */
+function adminConsentCell(scopes: readonly string[]): string {
+  const needing = scopes.filter(scope => requiresAdminConsent(scope) !== false);
+  return needing.length ? `yes (${needing.map(scope => `\`${scope}\``).join(', ')})` : 'no';
 }
 
 function firstSentence(text: string): string {

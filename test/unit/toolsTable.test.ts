@@ -9,10 +9,10 @@ describe('README tools table', () => {
     assert.equal(withToolsTable(readme, await renderToolsTable()), readme);
   });
 
-  it('lists every tool with its permissions and read/write kind', async () => {
+  it('lists every tool with its permissions, whether they need admin consent, and read/write kind', async () => {
     const table = await renderToolsTable();
-    assert.match(table, /\| `get_my_profile` \| .* \| `User\.Read` \| read \|/);
-    assert.match(table, /\| `auth_status` \| .* \| none \| read \|/);
+    assert.match(table, /\| `get_my_profile` \| .* \| `User\.Read` \| no \| read \|/);
+    assert.match(table, /\| `auth_status` \| .* \| none \| no \| read \|/);
     assert.match(table, /\| `graph_get` \|/);
   });
 });

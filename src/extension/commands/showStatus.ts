@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { adminConsentedScopes } from '../../shared/adminConsent';
 import { TokenService } from '../auth/tokenService';
 import { BrokerServer } from '../broker/brokerServer';
 
@@ -21,6 +22,7 @@ export function statusItems(tokens: TokenService, broker: BrokerServer): StatusP
     { label: 'Cloud', description: status.cloud },
     { label: 'Server', description: server },
     { label: 'Scopes granted', description: status.grantedScopes.length ? status.grantedScopes.join(', ') : 'none yet' },
+    { label: 'Granted with admin consent', description: adminConsentedScopes(status.grantedScopes).join(', ') || 'none' },
     { label: '', kind: vscode.QuickPickItemKind.Separator },
   ];
   items.push(status.signedIn

@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
+import { adminConsentedScopes } from '../../shared/adminConsent';
 import { toolDeclaration } from '../../shared/toolCatalogue';
 import { ToolDeps, runTool, toolSuccess } from './toolContext';
 
@@ -12,6 +13,7 @@ const StatusOutput = {
   tenant: z.string().describe('Configured tenant (id, domain, organizations or common)'),
   cloud: z.string().describe('Microsoft cloud in use'),
   grantedScopes: z.array(z.string()).describe('Permissions this extension currently holds tokens for'),
+  adminConsentedScopes: z.array(z.string()).describe('The granted permissions that needed an administrator\'s consent for the organization'),
   graphEndpoint: z.string().describe('Microsoft Graph endpoint the tools call'),
 };
 
@@ -32,6 +34,7 @@ export function registerAuthStatusTool(server: McpServer, deps: ToolDeps): void 
       tenant: status.tenant,
       cloud: status.cloud,
       grantedScopes: status.grantedScopes,
+      adminConsentedScopes: adminConsentedScopes(status.grantedScopes),
       graphEndpoint: deps.graph.endpoint,
     });
   }));
