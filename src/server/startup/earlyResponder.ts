@@ -37,20 +37,17 @@ export class EarlyResponder {
    * without an answer (the initialized notification).
    */
   answer(message: JsonRpcRequestLike): EarlyResponse | true | undefined {
-    if (message.jsonrpc !== '2.0') {
-      return undefined;
-    }
     if (!this.initializeRequest) {
-      return message.method === 'initialize' && isId(message.id) && isInitializeParams(message.params)
+      return isRequest(message, 'initialize') && isInitializeParams(message.params)
         ? this.answerInitialize(message, message.id, message.params.protocolVersion)
         : undefined;
     }
-    if (message.method === 'notifications/initialized' && message.id === undefined && !this.initializedNotification) {
+    if (isNotification(message, 'notifications/initialized') && isEmptyParams(message.params) && !this.initializedNotification) {
       this.initializedNotification = message;
       return true;
     }
-    if (message.method === 'tools/list' && isId(message.id) && isFirstPage(message.params)) {
-      return { jsonrpc: '2.0', id: message.id, result: { tools: this.tools } };
+    if (isRequest(message, 'tools/list') && isEmptyParams(message.params)) {
+      return answerTo(message.id, { tools: this.tools });
     }
     return undefined;
   }
@@ -59,25 +56,74 @@ export class EarlyResponder {
     this.initializeRequest = message;
     const { supportedProtocolVersions, latestProtocolVersion, initializeResult } = this.manifest;
     const protocolVersion = supportedProtocolVersions.includes(requested) ? requested : latestProtocolVersion;
-    return { jsonrpc: '2.0', id, result: { protocolVersion, ...initializeResult } };
+    return answerTo(id, { protocolVersion, ...initializeResult });
   }
 }
 
+/** Members in the SDK's order, so the line written is the SDK's byte for byte. */
+function answerTo(id: JsonRpcId, result: Record<string, unknown>): EarlyResponse {
+  return { result, jsonrpc: '2.0', id };
+}
+
+/*
+ * The checks below accept a strict subset of what the SDK's schemas accept (JSONRPCMessageSchema,
+ * InitializeRequestSchema, ListToolsRequestSchema): whatever they let through, the SDK answers the
+ * same way, byte for byte; everything else goes to the SDK, which answers or refuses it properly.
+ * A property test holds them to the SDK's schemas. Hand-written because zod would make this
+ * entry many times larger.
+ */
+
+const REQUEST_MEMBERS = ['jsonrpc', 'id', 'method', 'params'];
+const NOTIFICATION_MEMBERS = ['jsonrpc', 'method', 'params'];
+
+function isRequest(message: JsonRpcRequestLike, method: string): message is JsonRpcRequestLike & { id: JsonRpcId } {
+  return message.jsonrpc === '2.0' && message.method === method && isId(message.id) && hasOnly(message, REQUEST_MEMBERS);
+}
+
+function isNotification(message: JsonRpcRequestLike, method: string): boolean {
+  return message.jsonrpc === '2.0' && message.method === method && !('id' in message) && hasOnly(message, NOTIFICATION_MEMBERS);
+}
+
+/** A string, or an integer JSON carries exactly: a larger one would come back as another number. */
 function isId(id: unknown): id is JsonRpcId {
-  return typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
+  return typeof id === 'string' || Number.isSafeInteger(id);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-/** The fields the SDK's schema requires; anything odd goes to the SDK, which reports it properly. */
+/** Only the given own members, each with a value (JSON has no undefined; objects built in code might). */
+function hasOnly(value: object, members: readonly string[]): boolean {
+  return Object.keys(value).every(key => members.includes(key) && (value as Record<string, unknown>)[key] !== undefined);
+}
+
+function isOptional(value: Record<string, unknown>, key: string, check: (member: unknown) => boolean): boolean {
+  return !(key in value) || check(value[key]);
+}
+
+const isString = (value: unknown): boolean => typeof value === 'string';
+const isEmptyObject = (value: unknown): boolean => isObject(value) && Object.keys(value).length === 0;
+
+/** No params, or `{}`: a `_meta` or a cursor goes to the SDK. */
+function isEmptyParams(params: unknown): boolean {
+  return params === undefined || isEmptyObject(params);
+}
+
+/** What ordinary clients send: the three required members, and the capabilities VS Code declares. */
 function isInitializeParams(params: unknown): params is { protocolVersion: string } {
-  return isObject(params) && typeof params.protocolVersion === 'string' && isObject(params.capabilities) &&
-    isObject(params.clientInfo) && typeof params.clientInfo.name === 'string' && typeof params.clientInfo.version === 'string';
+  return isObject(params) && hasOnly(params, ['protocolVersion', 'capabilities', 'clientInfo']) &&
+    typeof params.protocolVersion === 'string' && isClientCapabilities(params.capabilities) && isClientInfo(params.clientInfo);
 }
 
-/** A `tools/list` without a cursor: the SDK lists every tool on one page. */
-function isFirstPage(params: unknown): boolean {
-  return params === undefined || (isObject(params) && params.cursor === undefined);
+function isClientCapabilities(value: unknown): boolean {
+  return isObject(value) && hasOnly(value, ['roots', 'sampling', 'elicitation']) &&
+    isOptional(value, 'roots', roots => isObject(roots) && hasOnly(roots, ['listChanged']) && isOptional(roots, 'listChanged', changed => typeof changed === 'boolean')) &&
+    isOptional(value, 'sampling', isEmptyObject) &&
+    isOptional(value, 'elicitation', isEmptyObject);
+}
+
+function isClientInfo(value: unknown): boolean {
+  return isObject(value) && hasOnly(value, ['name', 'version', 'title']) &&
+    isString(value.name) && isString(value.version) && isOptional(value, 'title', isString);
 }
