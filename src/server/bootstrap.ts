@@ -49,7 +49,12 @@ function start(): void {
     unread = unread.subarray(consumed);
     if (listed || stuck || unread.length > MAX_EARLY_BYTES) { setImmediate(handOff); }
   };
-  const onEnd = () => process.exit(0);
+  // The client closed stdin. Everything it sent was answered here, or the SDK answers the rest
+  // (and exits once it has): a request written just before closing is not dropped.
+  const onEnd = () => {
+    if (!unread.length) { process.exit(0); }
+    handOff();
+  };
   process.stdin.on('data', onData);
   process.stdin.on('end', onEnd);
 
@@ -58,12 +63,16 @@ function start(): void {
     handedOff = true;
     clearTimeout(idleTimer);
     process.stdin.off('data', onData);
+    process.stdin.off('end', onEnd);
+    const ended = process.stdin.readableEnded;
     process.stdin.pause();
-    // Bytes not answered here are given back: the SDK's transport reads them first.
-    if (unread.length) { process.stdin.unshift(unread); }
+    // Bytes not answered here are given back: the SDK's transport reads them first (from a
+    // stream of their own once stdin has ended, when they cannot be put back).
+    if (unread.length && !ended) { process.stdin.unshift(unread); }
     const handoff: Handoff = {
       config, version,
       replay: responder ? [responder.initializeRequest, responder.initializedNotification].filter(isDefined) : [],
+      ...(ended ? { endedInput: unread } : {}),
     };
     const main = nodeModule.createRequire(__filename)(join(__dirname, MAIN_BUNDLE)) as typeof import('./main');
     main.runServer(handoff).then(() => {
