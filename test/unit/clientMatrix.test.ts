@@ -25,7 +25,6 @@ const CLIENTS: readonly ClientPackage[] = [
   { label: 'v2 client 2.4.0', client: '@modelcontextprotocol/client', stdio: '@modelcontextprotocol/client/stdio', types: '@modelcontextprotocol/client' },
 ];
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- other SDK versions' objects, checked by behaviour below */
 /** A specifier in a variable: loaded as the package's own ESM, not type-checked against this project. */
 const load = (specifier: string): Promise<any> => import(specifier);
 
@@ -63,7 +62,6 @@ async function session(pkg: ClientPackage, protocolVersion: string, env: Record<
   await client.close().catch(() => undefined);
   return { client: pkg.label, protocolVersion, negotiated, tools: tools.length, signedIn: status.structuredContent?.signedIn === true, exitCode };
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 describe('start-up: compatibility matrix of SDK clients', () => {
   let harness: Harness;
