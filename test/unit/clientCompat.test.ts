@@ -6,7 +6,8 @@ import * as assert from 'node:assert/strict';
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import * as net from 'node:net';
+import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
@@ -36,8 +37,14 @@ describe('start-up: real clients against the bundled server', () => {
     return { PATH: process.env.PATH ?? '', [ENV.broker]: harness.path, [ENV.brokerSecret]: harness.secret, [ENV.graphEndpoint]: 'https://graph.invalid', [ENV.armEndpoint]: 'https://arm.invalid', ...extra };
   }
 
-  function startServer(script = join(DIST, 'server.js')): ChildProcessWithoutNullStreams {
-    return spawn(process.execPath, [script], { env: serverEnv(), stdio: 'pipe' });
+  function startServer(script = join(DIST, 'server.js'), env = serverEnv()): ChildProcessWithoutNullStreams {
+    return spawn(process.execPath, [script], { env, stdio: 'pipe' });
+  }
+
+  function withoutManifest(): string {
+    scratch = mkdtempSync(join(tmpdir(), 'entra-mcp-'));
+    for (const file of ['server.js', 'server-main.js']) { copyFileSync(join(DIST, file), join(scratch, file)); }
+    return join(scratch, 'server.js');
   }
 
   /** Collects every answer until the process exits (killed after `limitMs`: a hang fails the test). */
@@ -69,6 +76,38 @@ describe('start-up: real clients against the bundled server', () => {
     assert.ok(answerTo(result, 1), 'the initialize answer');
     assert.equal(answerTo(result, 3)?.result?.structuredContent?.signedIn, true, `the tool call's answer: ${JSON.stringify(result.answers)}`);
     assert.equal(result.code, 0);
+  });
+
+  it('answers a tool call written just before stdin closes with the SDK alone (no manifest)', async () => {
+    const child = startServer(withoutManifest());
+    const exited = untilExit(child);
+    child.stdin.end(lines(INITIALIZE, INITIALIZED, CALL_AUTH_STATUS));
+    const result = await exited;
+    assert.equal(answerTo(result, 3)?.result?.structuredContent?.signedIn, true, JSON.stringify(result.answers));
+    assert.equal(result.code, 0);
+  });
+
+  it('waits a bounded time for an answer after EOF: a broker that never answers does not keep it running', async () => {
+    // A frozen extension host: it accepts the connection and never says a word.
+    const sockets: net.Socket[] = [];
+    const frozen = net.createServer(socket => { sockets.push(socket); });
+    const path = join(mkdtempSync(join(tmpdir(), 'entra-mcp-')), 'frozen.sock');
+    await new Promise<void>(resolve => frozen.listen(path, resolve));
+    try {
+      const child = startServer(join(DIST, 'server.js'), { ...serverEnv(), [ENV.broker]: path });
+      const exited = untilExit(child, 15_000);
+      const started = Date.now();
+      child.stdin.end(lines(INITIALIZE, INITIALIZED, CALL_AUTH_STATUS));
+      const result = await exited;
+      assert.equal(result.code, 0);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 4_000 && waited < 8_000, `exited ${waited} ms after EOF`);
+      assert.ok(sockets.length > 0, 'the server did connect to the broker');
+    } finally {
+      for (const socket of sockets) { socket.destroy(); }
+      await new Promise(resolve => frozen.close(resolve));
+      rmSync(dirname(path), { recursive: true, force: true });
+    }
   });
 
   it('answers a tool call sent after the hand-over when stdin closes right after it, then exits', async () => {
@@ -115,9 +154,7 @@ describe('start-up: real clients against the bundled server', () => {
     });
 
     it('lists no tools with the SDK alone (no manifest)', async () => {
-      scratch = mkdtempSync(join(tmpdir(), 'entra-mcp-'));
-      for (const file of ['server.js', 'server-main.js']) { copyFileSync(join(DIST, file), join(scratch, file)); }
-      await listTwice(join(scratch, 'server.js'));
+      await listTwice(withoutManifest());
     });
   });
 });
