@@ -23,6 +23,8 @@ export const TOOL_PATHS = [
   '/me/drive/items/{id}', '/me/drive/items/{id}/content', '/me/joinedTeams', '/teams/{id}/channels',
   '/teams/{id}/channels/{id}/messages', '/me/chats', '/me/chats/{id}/messages', '/chats/{id}/messages',
   '/me/todo/lists', '/me/todo/lists/{id}/tasks',
+  // Not requested as a path, but list_chats orders by it and expands it.
+  '/me/chats/{id}/lastMessagePreview',
 ];
 
 const [csdlPath, permissionsPath, outDir] = process.argv.slice(2);
@@ -127,18 +129,32 @@ function trimCsdl(csdl) {
   return { roots, types, operations };
 }
 
-/** Permissions' paths are lower case with `{id}` for every key. */
-const normalisePath = path => path.toLowerCase().replace(/\{[^}]*\}/g, '{id}');
+/**
+ * Permissions' paths are lower case, with `{id}` (or `{item-path}`, `{value}`) for every key and
+ * function parameter (written `search(q={value})`); the fixture keeps them normalised: `{id}`
+ * for every placeholder, function parameters dropped.
+ */
+export const normalisePath = path => path.toLowerCase().replace(/\{[^}]*\}/g, '{id}').replace(/\([^)]*\)/g, '');
+
+/**
+ * The spellings the data may list a tool path under: a type cast segment is usually absent, /me
+ * paths are often listed only as /users/{id}, and /me/drive paths only as /drives/{id}. The test's
+ * checker tries the same spellings (test/helpers/graphDescriptions.ts, permissionSpellings).
+ */
+export const spellings = path => {
+  const lower = normalisePath(path).replace(/\/microsoft\.graph\.\w+/g, '');
+  return [normalisePath(path), lower, lower.replace(/^\/me(?=\/|$)/, '/users/{id}'), lower.replace(/^\/me\/drive(?=\/|$)/, '/drives/{id}')];
+};
 
 function trimPermissions(permissions) {
-  const wanted = new Set(TOOL_PATHS.map(normalisePath));
+  const wanted = new Set([...TOOL_PATHS, '/me/drive/root:/{id}:/children'].flatMap(spellings));
   const kept = {};
   for (const [name, permission] of Object.entries(permissions.permissions)) {
     const delegated = permission.schemes?.DelegatedWork;
     if (!delegated) { continue; }
     const pathSets = (permission.pathSets ?? [])
       .filter(set => set.schemeKeys.includes('DelegatedWork'))
-      .map(set => ({ methods: set.methods, paths: Object.fromEntries(Object.entries(set.paths).filter(([path]) => wanted.has(normalisePath(path)))) }))
+      .map(set => ({ methods: set.methods, paths: Object.fromEntries(Object.entries(set.paths).map(([path, marker]) => [normalisePath(path), marker]).filter(([path]) => wanted.has(path))) }))
       .filter(set => Object.keys(set.paths).length > 0);
     if (pathSets.length > 0) {
       kept[name] = { requiresAdminConsent: delegated.requiresAdminConsent, privilegeLevel: delegated.privilegeLevel, pathSets };
