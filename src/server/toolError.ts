@@ -17,3 +17,15 @@ export class ToolError extends CodedError<ToolErrorCode> {
 export function isToolError(value: unknown): value is ToolError {
   return isCodedError(value, 'ToolError');
 }
+
+/** JWT-shaped strings (header.payload.signature, base64url) and bearer values. */
+const JWT_SHAPED = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
+const BEARER_VALUE = /\b(Bearer)\s+[^\s"',;]+/gi;
+
+/**
+ * Text from outside (Graph's error codes and messages, network causes) with anything shaped
+ * like a token removed, so no token text reaches a tool result or a log.
+ */
+export function scrubSecrets(text: string): string {
+  return text.replace(JWT_SHAPED, '[token removed]').replace(BEARER_VALUE, '$1 [removed]');
+}

@@ -1,17 +1,21 @@
 /**
  * Microsoft Graph access for one tool call: a `@microsoft/microsoft-graph-client` whose auth
  * provider asks the broker for that tool's scopes on every request, one retry after a 401
- * (claims challenge or stale token), and bounded retries that honour `Retry-After`. A token is attached only over https to the configured Graph host.
+ * (claims challenge or stale token), and bounded retries that honour `Retry-After`. The last
+ * link checks every hop before it goes out (a token only over https to the configured host,
+ * redirects elsewhere only for file downloads and without the token) and caps every answer's
+ * body; every query value is percent-encoded.
  */
 import {
-  AuthenticationHandler, AuthenticationProvider, Client, HTTPMessageHandler, RedirectHandler, RetryHandler,
-  RetryHandlerOptions, TelemetryHandler,
+  AuthenticationHandler, AuthenticationProvider, Client, RetryHandler, RetryHandlerOptions, TelemetryHandler,
 } from '@microsoft/microsoft-graph-client';
 import { hostnameOf } from '../../shared/endpoints';
 import { TokenSource } from '../brokerClient';
 import { UnauthorizedHandler } from './unauthorizedHandler';
 import { raiseInChain } from './graphErrors';
+import { GuardedFetchHandler } from './guardedFetch';
 import { HostGuard } from './hostGuard';
+import { encodeQueryValues } from './queryEncoding';
 
 export interface RetryPolicy {
   /** Base delay in seconds between retries without `Retry-After`. */
@@ -50,7 +54,7 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
     getAccessToken: async () => (await access.tokens.getToken(tool, scopes).catch(raiseInChain)).accessToken,
   };
   const policy = access.retry ?? DEFAULT_RETRY_POLICY;
-  return Client.initWithMiddleware({
+  return encodeQueryValues(Client.initWithMiddleware({
     baseUrl: access.endpoint,
     defaultVersion: options.defaultVersion ?? 'v1.0',
     // Without this the client would send no token to a sovereign, proxy or test endpoint.
@@ -60,11 +64,11 @@ export function createGraphClient(access: GraphAccess, tool: string, scopes: rea
       new AuthenticationHandler(authProvider),
       new UnauthorizedHandler(async retry => (await access.tokens.getToken(tool, scopes, retry.wwwAuthenticate ? retry : { forceRefresh: true }).catch(raiseInChain)).accessToken),
       new RetryHandler(new RetryHandlerOptions(policy.delaySeconds, policy.maxRetries, boundedRetry(policy, options.nonIdempotent ?? false))),
-      new RedirectHandler(),
       new TelemetryHandler(),
-      new HTTPMessageHandler(),
+      // Redirects are followed inside, where each hop is checked right before it is sent.
+      new GuardedFetchHandler(access.endpoint),
     ],
-  });
+  }));
 }
 
 /** Retry unless the server asks us to wait longer than the policy allows, or the call must not repeat. */

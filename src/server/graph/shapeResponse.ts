@@ -20,12 +20,37 @@ export interface ShapedEntity {
   [key: string]: unknown;
 }
 
+/** Deeper values are left out: Graph's own resources nest a handful of levels, and deeper JSON would overflow the stack when serialised. */
+export const MAX_JSON_DEPTH = 32;
+const DEPTH_MARKER = '[nested too deeply: left out]';
+const DEPTH_NOTE = `Values nested more than ${MAX_JSON_DEPTH} levels deep were left out.`;
+
 export function shapeGraphResponse(body: unknown): ShapedCollection | ShapedEntity {
+  const depth = { cut: false };
   const record = isRecord(body) ? body : { value: body };
-  if (Array.isArray(record.value)) {
-    return shapeCollection(record.value.filter(isRecord).map(withoutODataNoise), typeof record['@odata.nextLink'] === 'string');
+  const shaped = Array.isArray(record.value)
+    ? shapeCollection(record.value.filter(isRecord).map(item => withoutODataNoise(withinDepth(item, 1, depth) as Record<string, unknown>)),
+      typeof record['@odata.nextLink'] === 'string')
+    : shapeEntity(withoutODataNoise(withinDepth(record, 0, depth) as Record<string, unknown>));
+  if (depth.cut) {
+    shaped.note = shaped.note ? `${shaped.note} ${DEPTH_NOTE}` : DEPTH_NOTE;
   }
-  return shapeEntity(withoutODataNoise(record));
+  return shaped;
+}
+
+/** `value` with anything below MAX_JSON_DEPTH replaced by a marker; only the offending branch of one item loses data. */
+function withinDepth(value: unknown, depth: number, state: { cut: boolean }): unknown {
+  if (typeof value !== 'object' || value === null) {
+    return value;
+  }
+  if (depth >= MAX_JSON_DEPTH) {
+    state.cut = true;
+    return DEPTH_MARKER;
+  }
+  if (Array.isArray(value)) {
+    return value.map(entry => withinDepth(entry, depth + 1, state));
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, withinDepth(entry, depth + 1, state)]));
 }
 
 function shapeCollection(all: Record<string, unknown>[], serverHasMore: boolean): ShapedCollection {

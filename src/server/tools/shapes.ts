@@ -40,12 +40,34 @@ export const UserIdSchema = z.string().trim().min(1).max(256)
 export const GroupIdSchema = z.string().trim()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a group object id (GUID)');
 
-/** Plain text of an HTML body (mail, Teams messages): links keep their text, images are dropped. */
+/** Deeper HTML than this is not walked (the converter recurses per level; ordinary mail nests a few dozen). */
+export const MAX_HTML_DEPTH = 200;
+/** Longest HTML converted; the rest of a larger body is left out with a note. */
+export const MAX_HTML_CHARS = 2_000_000;
+export const HTML_DEPTH_NOTE = ' [part of this text was nested too deeply to convert and was left out]';
+
+/**
+ * Plain text of an HTML body (mail, Teams messages): links keep their text, images are dropped.
+ * Hostile HTML (nesting thousands deep, which would overflow the converter's stack) costs only
+ * this one body its deepest part, with a note, never the whole result.
+ */
 export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: false,
-    selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }],
-  }).trim();
+  const cut = html.length > MAX_HTML_CHARS ? ' [the rest of this text was too long and was left out]' : '';
+  try {
+    // Cut here rather than with the converter's own input limit, which warns on the console.
+    return `${convert(html.slice(0, MAX_HTML_CHARS), {
+      wordwrap: false,
+      limits: { maxDepth: MAX_HTML_DEPTH, ellipsis: HTML_DEPTH_NOTE },
+      selectors: [{ selector: 'a', options: { ignoreHref: true } }, { selector: 'img', format: 'skip' }],
+    }).trim()}${cut}`;
+  } catch {
+    return `${strippedTags(html.slice(0, MAX_HTML_CHARS))} [the formatting could not be converted and was dropped]`.trim();
+  }
+}
+
+/** Last resort: the text between tags, without walking any structure. */
+function strippedTags(html: string): string {
+  return html.replace(/<[^>]*>/g, ' ').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
 }
 
 /** A Graph `itemBody` as text, whatever its content type. */

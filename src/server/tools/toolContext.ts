@@ -2,7 +2,7 @@ import { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.j
 import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { TokenSource } from '../brokerClient';
 import { GraphAccess } from '../graph/graphClient';
-import { ToolError, isToolError } from '../toolError';
+import { ToolError, isToolError, scrubSecrets } from '../toolError';
 
 /** What every tool is given: the broker, and Graph/ARM access built on it. */
 export interface ToolDeps {
@@ -18,8 +18,9 @@ export function toolSuccess<T extends Record<string, unknown>>(structured: T): C
 
 /** A failed result the model can relay: the message says what the user can do. */
 export function toolFailure(error: unknown): CallToolResult {
+  // Scrubbed once more here: whatever a message quotes from outside, no token text leaves.
   const message = isToolError(error)
-    ? error.message
+    ? scrubSecrets(error.message)
     : 'The tool failed unexpectedly. Run "Entra MCP: Show Log" in VS Code and report what it shows.';
   return { isError: true, content: [{ type: 'text', text: message }] };
 }

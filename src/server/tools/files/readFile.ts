@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 import { toolDeclaration } from '../../../shared/toolCatalogue';
 import { createGraphClient, requestSignal } from '../../graph/graphClient';
+import { ResponseLimit } from '../../graph/guardedFetch';
 import { toGraphToolError } from '../../graph/graphErrors';
 import { UNTRUSTED_NOTE } from '../shapes';
 import { ToolDeps, ToolError, runTool, toolSuccess } from '../toolContext';
@@ -37,11 +38,15 @@ export function registerReadFileTool(server: McpServer, deps: ToolDeps): void {
       const client = createGraphClient(deps.graph, TOOL.name, TOOL.scopes);
       const item = shapeDriveItem(await client.api(`/me/drive/items/${args.id}`).select(['id', 'name', 'size', 'file', 'folder']).option('signal', signal).get());
       checkReadable(item);
-      const content: string = await client.api(`/me/drive/items/${args.id}/content`).responseType(ResponseType.TEXT).option('signal', signal).get();
-      const truncated = content.length > args.maxChars;
+      // The size in the metadata is only a claim: the download itself stops at what maxChars can use.
+      const limit = new ResponseLimit(downloadCap(args.maxChars), 'truncate');
+      const content: string = await client.api(`/me/drive/items/${args.id}/content`).responseType(ResponseType.TEXT)
+        .middlewareOptions([limit]).option('signal', signal).get();
+      const truncated = content.length > args.maxChars || limit.truncated;
+      const rest = limit.truncated ? 'the rest was not downloaded' : `${content.length - args.maxChars} characters`;
       return toolSuccess({
         name: item.name,
-        text: truncated ? `${content.slice(0, args.maxChars)}… [truncated ${content.length - args.maxChars} characters]` : content,
+        text: truncated ? `${content.slice(0, args.maxChars)}… [truncated: ${rest}]` : content,
         truncated,
         untrustedContent: UNTRUSTED_NOTE,
       });
@@ -49,6 +54,11 @@ export function registerReadFileTool(server: McpServer, deps: ToolDeps): void {
       throw toGraphToolError(error, 'reading the file', TOOL.scopes);
     }
   }));
+}
+
+/** Bytes enough for `maxChars` characters of any UTF-8 text (at most 4 bytes each), and never more than MAX_FILE_BYTES. */
+export function downloadCap(maxChars: number): number {
+  return Math.min(MAX_FILE_BYTES, maxChars * 4 + 4);
 }
 
 function checkReadable(item: ReturnType<typeof shapeDriveItem>): void {

@@ -1,0 +1,202 @@
+/**
+ * Last link of every Graph and ARM client's chain, in place of the SDK's RedirectHandler and
+ * HTTPMessageHandler. Every hop is checked right before it goes on the network:
+ * - the bearer token goes only to https on the configured endpoint's origin;
+ * - a file download (`GET …/content`, which Graph answers with 302 to a pre-authenticated URL
+ *   on another host) is followed without `Authorization`, https only;
+ * - any other redirect is refused.
+ * Each `Location` is resolved the way fetch itself resolves it (WHATWG URL), and the resolved
+ * URL is what is checked and then requested, so `https:host:port/x`, backslash or tab forms
+ * cannot reach a host the check did not see.
+ *
+ * The answer's body is read here, while it streams, up to a cap; a longer body is cut off
+ * (an error, or truncation where the request asked for it) and never read whole.
+ */
+import { Context, Middleware, MiddlewareOptions } from '@microsoft/microsoft-graph-client';
+import { ToolError, scrubSecrets } from '../toolError';
+import { raiseInChain } from './graphErrors';
+
+/** Largest answer read for JSON or text unless a request sets its own ResponseLimit. */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+export const MAX_REDIRECTS = 5;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** A request's own cap on the answer's body; `truncated` tells the caller afterwards whether it was cut. */
+export class ResponseLimit implements MiddlewareOptions {
+  truncated = false;
+
+  constructor(readonly maxBytes: number, readonly overflow: 'error' | 'truncate' = 'error') {}
+}
+
+/** A failure to reach the service at all, with the cause's code kept (the SDK's rewrapping keeps only name and message). */
+export class NetworkFailure extends Error {
+  constructor(cause: string) {
+    super(cause);
+    this.name = 'NetworkFailure';
+  }
+}
+
+export class GuardedFetchHandler implements Middleware {
+  private readonly origin: string;
+
+  constructor(endpoint: string) {
+    this.origin = new URL(endpoint).origin;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const limit = context.middlewareControl?.getMiddlewareOptions(ResponseLimit) as ResponseLimit | undefined ?? new ResponseLimit(MAX_RESPONSE_BYTES);
+    const { url, init } = requestParts(context);
+    const response = await this.follow(url, init);
+    context.response = await bounded(response, limit, url.origin);
+  }
+
+  setNext(): void {
+    // The last link: nothing comes after the network.
+  }
+
+  private async follow(first: URL, init: RequestInit): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const isDownload = method === 'GET' && /\/content$/i.test(first.pathname);
+    let url = first;
+    for (let hop = 0; ; hop++) {
+      this.checkHop(url, headers, hop > 0 && isDownload);
+      const response = await send(url, { ...init, headers, redirect: 'manual' });
+      if (!REDIRECT_STATUSES.has(response.status) || !response.headers.has('Location')) {
+        return response;
+      }
+      await response.body?.cancel().catch(() => undefined);
+      const target = resolveLocation(response.headers.get('Location')!, url);
+      if (method !== 'GET' && method !== 'HEAD') {
+        raiseInChain(new ToolError('GraphError', `${this.origin} answered a ${method} with a redirect to ${describe(target)}; redirects are only followed for reads, so the request was not repeated.`));
+      }
+      if (hop + 1 > MAX_REDIRECTS) {
+        raiseInChain(new ToolError('GraphError', `${this.origin} redirected the request more than ${MAX_REDIRECTS} times; it was abandoned.`));
+      }
+      url = target;
+    }
+  }
+
+  /**
+   * The token only travels to https on the configured origin. A download hop (after the first
+   * redirect of a `…/content` GET) goes elsewhere without it, https only; nothing else leaves.
+   */
+  private checkHop(url: URL, headers: Headers, downloadHop: boolean): void {
+    const onOrigin = url.protocol === 'https:' && url.origin === this.origin;
+    if (onOrigin && !downloadHop) {
+      return;
+    }
+    if (downloadHop && url.protocol === 'https:') {
+      headers.delete('Authorization');
+      headers.delete('Cookie');
+      return;
+    }
+    raiseInChain(new ToolError('GraphError', `Refused to follow a redirect to ${describe(url)}: your sign-in is only sent to ${this.origin} over https, ` +
+      'and only file downloads may continue elsewhere (over https, without it).'));
+  }
+}
+
+function requestParts(context: Context): { url: URL; init: RequestInit } {
+  const request = context.request;
+  if (typeof request === 'string') {
+    return { url: new URL(request), init: { ...context.options } };
+  }
+  const headers = new Headers(request.headers);
+  new Headers(context.options?.headers).forEach((value, key) => headers.set(key, value));
+  return { url: new URL(request.url), init: { method: request.method, body: request.body, ...context.options, headers, duplex: 'half' } as RequestInit };
+}
+
+/** `Location` resolved exactly as fetch would; an unparsable one is refused. */
+function resolveLocation(location: string, base: URL): URL {
+  try {
+    return new URL(location, base);
+  } catch {
+    return raiseInChain(new ToolError('GraphError', `${base.origin} answered with a redirect whose Location is not a valid URL; it was not followed.`));
+  }
+}
+
+/** Scheme and host of a URL, never its path or query (a download URL carries its own credential). */
+function describe(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+async function send(url: URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if (init.signal?.aborted) {
+      throw error;
+    }
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+    throw new NetworkFailure(scrubSecrets(String(detail)).slice(0, 200));
+  }
+}
+
+/**
+ * The answer with its body read, at most `limit.maxBytes` of it. An empty body carries no
+ * content type, so the SDK does not try to parse "" as JSON (Graph answers 202 Accepted that way).
+ */
+async function bounded(response: Response, limit: ResponseLimit, origin: string): Promise<Response> {
+  const headers = new Headers(response.headers);
+  headers.delete('Content-Length');
+  headers.delete('Content-Encoding');
+  const init = { status: response.status, statusText: response.statusText, headers };
+  if (NULL_BODY_STATUSES.has(response.status) || !response.body) {
+    await response.body?.cancel().catch(() => undefined);
+    return new Response(null, init);
+  }
+  const declared = Number(response.headers.get('Content-Length'));
+  if (limit.overflow === 'error' && declared > limit.maxBytes) {
+    await response.body.cancel().catch(() => undefined);
+    tooLarge(origin, limit);
+  }
+  const body = await readAtMost(response.body, limit, origin);
+  if (body.byteLength === 0) {
+    headers.delete('Content-Type');
+    return new Response(null, init);
+  }
+  return new Response(body, init);
+}
+
+async function readAtMost(stream: ReadableStream<Uint8Array>, limit: ResponseLimit, origin: string): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    if (total + value.byteLength > limit.maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      if (limit.overflow === 'error') {
+        tooLarge(origin, limit);
+      }
+      chunks.push(value.subarray(0, limit.maxBytes - total));
+      total = limit.maxBytes;
+      limit.truncated = true;
+      break;
+    }
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+function tooLarge(origin: string, limit: ResponseLimit): never {
+  return raiseInChain(new ToolError('GraphError', `The answer from ${origin} was larger than ${formatBytes(limit.maxBytes)} and was not read. ` +
+    'Ask for less: fewer items (top), fewer fields (select) or a narrower filter.'));
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.round(bytes / 1024)} KB`;
+}
