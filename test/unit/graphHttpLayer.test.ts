@@ -14,6 +14,10 @@ import { TokenSource } from '../../src/server/brokerClient';
 import { collectPages } from '../../src/server/graph/paging';
 import { createGraphClient } from '../../src/server/graph/graphClient';
 import { toGraphToolError } from '../../src/server/graph/graphErrors';
+import { ResponseLimit } from '../../src/server/graph/guardedFetch';
+import { shapeGraphResponse } from '../../src/server/graph/shapeResponse';
+import { HTML_DEPTH_NOTE, htmlToText } from '../../src/server/tools/shapes';
+import { downloadCap } from '../../src/server/tools/files/readFile';
 
 const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
 const TOKEN = 'eyJhbGciOiJub25lIn0.eyJzY3AiOiJVc2VyLlJlYWQifQ.c2lnbmF0dXJl';
@@ -153,5 +157,46 @@ describe('Graph HTTP layer', () => {
     const message = await failureOf(client.api('/me').get());
     assert.ok(!message.includes(TOKEN) && !/eyJ/.test(message), message.slice(0, 200));
     assert.ok(message.length < 1500, 'the message is bounded');
+  });
+
+  it('a file download stops at its cap whatever the file claims to be', async () => {
+    let written = 0;
+    graph.handler = (_request, response) => {
+      // No Content-Length: the server says nothing true about the size and streams 32 MiB.
+      response.writeHead(200, { 'Content-Type': 'text/plain' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      const pump = () => {
+        while (written < 32 && response.write(chunk)) { written++; }
+        if (written < 32) { response.once('drain', pump); } else { response.end(); }
+      };
+      pump();
+    };
+    const limit = new ResponseLimit(downloadCap(1000), 'truncate');
+    const text = await client.api('/me/drive/items/01ABC/content').responseType('text' as never).middlewareOptions([limit]).get() as string;
+    assert.equal(text.length, downloadCap(1000));
+    assert.equal(limit.truncated, true);
+    assert.ok(written < 32, `the file was not downloaded whole (${written} MiB written)`);
+  });
+});
+
+describe('hostile content degrades one item, never the whole result', () => {
+  it('HTML nested far deeper than any mail converts with a note instead of overflowing the stack', () => {
+    const depth = 50_000;
+    const html = `<p>Hello</p>${'<div>'.repeat(depth)}deep${'</div>'.repeat(depth)}`;
+    const text = htmlToText(html);
+    assert.match(text, /Hello/);
+    assert.ok(text.includes(HTML_DEPTH_NOTE.trim()) || /left out|dropped/.test(text), text.slice(0, 200));
+  });
+
+  it('deeply nested JSON in one item of a listing cuts that branch and keeps the others', () => {
+    let nested: Record<string, unknown> = { leaf: true };
+    for (let level = 0; level < 10_000; level++) { nested = { nested }; }
+    const shaped = shapeGraphResponse({ value: [{ id: 'a', subject: 'ok' }, { id: 'b', extra: nested }] });
+    assert.equal(shaped.kind, 'collection');
+    const items = (shaped as { items: Array<Record<string, unknown>> }).items;
+    assert.deepEqual(items.map(item => item.id), ['a', 'b']);
+    assert.equal(items[0].subject, 'ok');
+    assert.match(String(shaped.note), /nested more than/);
+    assert.doesNotThrow(() => JSON.stringify(shaped));
   });
 });
