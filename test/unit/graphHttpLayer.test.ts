@@ -52,6 +52,21 @@ const tokens: TokenSource = {
   status: async () => ({ signedIn: true, tenant: 'organizations', cloud: 'Azure', grantedScopes: [] }),
 };
 
+/** An answer of `mib` MiB without Content-Length, written only as fast as the client reads. */
+function streamMiB(mib: number, contentType: string, byte: number): { handler: Handler; written: () => number } {
+  let written = 0;
+  const chunk = Buffer.alloc(1024 * 1024, byte);
+  const handler: Handler = (_request, response) => {
+    response.writeHead(200, { 'Content-Type': contentType });
+    const pump = () => {
+      while (written < mib && response.write(chunk)) { written++; }
+      if (written < mib) { response.once('drain', pump); } else { response.end(); }
+    };
+    pump();
+  };
+  return { handler, written: () => written };
+}
+
 async function failureOf(work: Promise<unknown>): Promise<string> {
   try {
     await work;
@@ -128,19 +143,11 @@ describe('Graph HTTP layer', () => {
   });
 
   it('stops reading an oversized answer while it streams, with a message saying what to do', async () => {
-    let written = 0;
-    graph.handler = (_request, response) => {
-      response.writeHead(200, { 'Content-Type': 'application/json' });
-      const chunk = Buffer.alloc(1024 * 1024, 0x20);
-      const pump = () => {
-        while (written < 64 && response.write(chunk)) { written++; }
-        if (written < 64) { response.once('drain', pump); } else { response.end(); }
-      };
-      pump();
-    };
+    const stream = streamMiB(64, 'application/json', 0x20);
+    graph.handler = stream.handler;
     const message = await failureOf(client.api('/me/messages').get());
     assert.match(message, /larger than .* MB.*Ask for less/);
-    assert.ok(written < 64, `the body was not read whole (${written} MiB written)`);
+    assert.ok(stream.written() < 64, `the body was not read whole (${stream.written()} MiB written)`);
   });
 
   it('accepts 202 Accepted with a JSON content type and no body, as sendMail answers', async () => {
@@ -160,22 +167,14 @@ describe('Graph HTTP layer', () => {
   });
 
   it('a file download stops at its cap whatever the file claims to be', async () => {
-    let written = 0;
-    graph.handler = (_request, response) => {
-      // No Content-Length: the server says nothing true about the size and streams 32 MiB.
-      response.writeHead(200, { 'Content-Type': 'text/plain' });
-      const chunk = Buffer.alloc(1024 * 1024, 0x61);
-      const pump = () => {
-        while (written < 32 && response.write(chunk)) { written++; }
-        if (written < 32) { response.once('drain', pump); } else { response.end(); }
-      };
-      pump();
-    };
+    // No Content-Length: the server says nothing true about the size and streams 32 MiB.
+    const stream = streamMiB(32, 'text/plain', 0x61);
+    graph.handler = stream.handler;
     const limit = new ResponseLimit(downloadCap(1000), 'truncate');
     const text = await client.api('/me/drive/items/01ABC/content').responseType('text' as never).middlewareOptions([limit]).get() as string;
     assert.equal(text.length, downloadCap(1000));
     assert.equal(limit.truncated, true);
-    assert.ok(written < 32, `the file was not downloaded whole (${written} MiB written)`);
+    assert.ok(stream.written() < 32, `the file was not downloaded whole (${stream.written()} MiB written)`);
   });
 });
 
