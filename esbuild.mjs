@@ -66,6 +66,8 @@ const contexts = await Promise.all([
   // The small entry VS Code starts; it loads dist/server-main.js at run time.
   esbuild.context({ ...common, entryPoints: ['src/server/bootstrap.ts'], outfile: 'dist/server.js', define: serverDefines }),
   esbuild.context({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server-main.js', define: serverDefines }),
+  // The remote server (not in the VSIX): `node dist/remote.js`, also the package's `entra-mcp-server` bin.
+  esbuild.context({ ...common, entryPoints: ['src/remote/main.ts'], outfile: 'dist/remote.js', define: serverDefines, banner: { js: '#!/usr/bin/env node' } }),
   esbuild.context({ ...common, entryPoints: ['src/server/startup/printManifest.ts'], outfile: printer, sourcemap: false, define: serverDefines, plugins: [...common.plugins, startupManifest] }),
 ]);
 

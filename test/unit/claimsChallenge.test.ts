@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { formatAuditEvent } from '../../src/extension/audit';
-import { parseBearerChallenge, validateClaims } from '../../src/extension/auth/claimsChallenge';
+import { parseBearerChallenge, validateClaims } from '../../src/shared/claimsChallenge';
 import { ProviderSession } from '../../src/extension/auth/providerTypes';
 import { TokenCache } from '../../src/extension/auth/tokenCache';
 import { TokenService } from '../../src/extension/auth/tokenService';

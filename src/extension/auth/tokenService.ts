@@ -9,7 +9,7 @@ import { GetTokenParams, GetTokenResult, StatusResult } from '../../shared/proto
 import { isPseudoScope, normalizeScopes, sameScopes, scopeKey } from '../../shared/scopes';
 import { Audit } from '../audit';
 import { BrokerError, isBrokerError, notSignedInError, providerFailure } from './brokerError';
-import { screenClaimsChallenge } from './claimsChallenge';
+import { screenClaimsChallenge } from '../../shared/claimsChallenge';
 import { GetSession, GetSessionOptions, ProviderSession, SessionAccount, StateStore, WwwAuthenticateRequest } from './providerTypes';
 import { CachedToken, TokenCache, cacheKey, isFresh } from './tokenCache';
 

@@ -33,7 +33,8 @@ import { registerListTaskListsTool } from './tasks/listTaskLists';
 import { registerListTasksTool } from './tasks/listTasks';
 import { registerListGroupMembersTool } from './people/listGroupMembers';
 import { registerGraphGetTool } from './graphGet';
-import { ToolDeps } from './toolContext';
+import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ToolDeps, ToolExtra, ToolGuard } from './toolContext';
 
 /** Every tool, in the order `tools/list` shows them. */
 export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: McpServer, deps: ToolDeps) => void]> = [
@@ -74,11 +75,26 @@ export const TOOL_REGISTRARS: ReadonlyArray<[name: string, register: (server: Mc
 
 /** Registers the tools the user's selection enables: disabled and (by default) write tools are not listed. */
 export function registerTools(server: McpServer, deps: ToolDeps, selection: ToolSelection): void {
+  const registry = deps.guard ? guardedRegistry(server, deps.guard) : server;
   for (const [name, register] of TOOL_REGISTRARS) {
     if (isToolEnabled(toolDeclaration(name), selection)) {
-      register(server, deps);
+      register(registry, deps);
     }
   }
+}
+
+/**
+ * The server as the tools see it, with every callback they register wrapped by the guard. The
+ * SDK calls a callback with `(args, extra)`, or `(extra)` for a tool without input schema: the
+ * request's `extra` (and its `authInfo`) is always the last argument.
+ */
+function guardedRegistry(server: McpServer, guard: ToolGuard): McpServer {
+  const registerTool = ((name: string, config: never, callback: (...params: unknown[]) => Promise<CallToolResult>) =>
+    server.registerTool(name, config, ((...params: unknown[]) =>
+      guard(name, params[params.length - 1] as ToolExtra, () => callback(...params))) as never)) as McpServer['registerTool'];
+  return new Proxy(server, {
+    get: (target, property, receiver) => (property === 'registerTool' ? registerTool : Reflect.get(target, property, receiver)),
+  });
 }
 
 export type { ToolDeps };

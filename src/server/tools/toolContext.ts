@@ -9,7 +9,12 @@ export interface ToolDeps {
   readonly tokens: TokenSource;
   readonly graph: GraphAccess;
   readonly armEndpoint: string;
+  /** Runs around every tool call; the remote server checks the caller's role and binds the caller there. */
+  readonly guard?: ToolGuard;
 }
+
+/** Wraps one tool call: may refuse it (an `isError` result) or run `call` in the caller's context. */
+export type ToolGuard = (tool: string, extra: ToolExtra, call: () => Promise<CallToolResult>) => Promise<CallToolResult>;
 
 /** A successful result: the structured value, and the same as JSON text for clients without structured output. */
 export function toolSuccess<T extends Record<string, unknown>>(structured: T): CallToolResult {

@@ -9,7 +9,7 @@
  * tool. So the challenge is parsed strictly, only a well-formed claims request is kept, and the
  * provider is given a challenge rebuilt from it alone, with the tool's scopes as fallback.
  */
-import { isPseudoScope, scopeKey } from '../../shared/scopes';
+import { isPseudoScope, scopeKey } from './scopes';
 
 /** Longest claims value kept (encoded). Entra's claims requests are a few hundred bytes. */
 export const MAX_CLAIMS_CHARS = 4096;

@@ -1,0 +1,34 @@
+/**
+ * Requests per minute per user (`tid`+`oid`), not per IP: one user behind a NAT or a gateway
+ * must not exhaust the limit of a whole office. Counting is `rate-limiter-flexible`'s.
+ */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface RateDecision {
+  readonly allowed: boolean;
+  /** Whole seconds to wait, 1–60, when not allowed. */
+  readonly retryAfterSeconds: number;
+}
+
+export class UserRateLimiter {
+  private readonly limiter: RateLimiterMemory | undefined;
+
+  constructor(requestsPerMinute: number) {
+    this.limiter = requestsPerMinute > 0 ? new RateLimiterMemory({ points: requestsPerMinute, duration: 60 }) : undefined;
+  }
+
+  async consume(userKey: string): Promise<RateDecision> {
+    if (!this.limiter) {
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+    try {
+      await this.limiter.consume(userKey);
+      return { allowed: true, retryAfterSeconds: 0 };
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        return { allowed: false, retryAfterSeconds: Math.min(60, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))) };
+      }
+      throw rejection;
+    }
+  }
+}
