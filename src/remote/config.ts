@@ -33,6 +33,8 @@ export interface RemoteConfig {
   readonly armEndpoint: string;
   /** The MCP endpoint as clients reach it: the `resource` of the protected resource metadata. */
   readonly publicUrl: URL;
+  /** False when publicUrl was derived from the loopback address (its port follows the bound one). */
+  readonly publicUrlGiven: boolean;
   /** The delegated scope an incoming token must carry in `scp`. */
   readonly scope: string;
   readonly requireRoles: boolean;
@@ -109,6 +111,7 @@ export function readRemoteConfig(env: NodeJS.ProcessEnv): RemoteConfig {
     graphEndpoint: endpoint(env, 'ENTRA_MCP_GRAPH_ENDPOINT', cloud.graphEndpoint),
     armEndpoint: endpoint(env, 'ENTRA_MCP_ARM_ENDPOINT', cloud.armEndpoint),
     publicUrl: readPublicUrl(env, host, port, tls !== undefined),
+    publicUrlGiven: text(env, 'ENTRA_MCP_PUBLIC_URL') !== undefined,
     scope: readScope(env),
     requireRoles: flag(env, 'ENTRA_MCP_REQUIRE_ROLES', true),
     roles,

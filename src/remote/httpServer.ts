@@ -234,11 +234,14 @@ export class FrontDoor {
   }
 }
 
-/** Starts listening; resolves once bound, with the address actually used (port 0 picks one). */
-export async function listen(config: RemoteConfig, frontDoor: FrontDoor): Promise<{ server: http.Server; port: number }> {
+/**
+ * Binds the address; resolves with the port actually used (0 picks one). Requests are served
+ * once a handler is attached (`server.on('request', …)`).
+ */
+export async function listen(config: RemoteConfig): Promise<{ server: http.Server; port: number }> {
   const server = config.tls
-    ? https.createServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, frontDoor.handle)
-    : http.createServer(frontDoor.handle);
+    ? https.createServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' })
+    : http.createServer();
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

@@ -25,7 +25,14 @@ export interface RunningRemoteServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startRemoteServer(config: RemoteConfig, audit: AuditLog, version: string): Promise<RunningRemoteServer> {
+/** Timings tests shorten; deployments keep the defaults. */
+export interface RemoteTuning {
+  readonly jwksCooldownMs?: number;
+}
+
+export async function startRemoteServer(givenConfig: RemoteConfig, audit: AuditLog, version: string, tuning: RemoteTuning = {}): Promise<RunningRemoteServer> {
+  const { server, port } = await listen(givenConfig);
+  const config = withBoundPort(givenConfig, port);
   const access = new ToolAccess(config.roles, config.requireRoles);
   const tokens = new OboTokenSource({
     authorityHost: config.authorityHost, tenantId: config.tenantId, clientId: config.clientId,
@@ -34,15 +41,15 @@ export async function startRemoteServer(config: RemoteConfig, audit: AuditLog, v
   });
   const validator = new EntraTokenValidator({
     authorityHost: config.authorityHost, tenantId: config.tenantId, allowedTenants: config.allowedTenants,
-    clientId: config.clientId, scope: config.scope,
+    clientId: config.clientId, scope: config.scope, jwksCooldownMs: tuning.jwksCooldownMs,
   });
   const mcp = await createRemoteMcp({
     tokens, graphEndpoint: config.graphEndpoint, armEndpoint: config.armEndpoint, selection: config.tools, access, version,
   });
   const frontDoor = new FrontDoor({ config, validator, mcp, access, limiter: new UserRateLimiter(config.rateLimitPerMinute), audit });
-  const { server, port } = await listen(config, frontDoor);
+  server.on('request', frontDoor.handle);
   audit.event('listening', { url: config.publicUrl.href, port, tls: config.tls !== undefined, tools: mcp.toolNames.length, credential: config.credential.kind });
-  const ready = validator.start(error => audit.event('signing_keys_unavailable', { message: error.message }, 'warn'))
+  const ready = validator.start(error => audit.event('signing_keys_unavailable', { message: describeNetworkError(error) }, 'warn'))
     .then(() => audit.event('ready', { authorizationServer: validator.authorizationServer }));
   const close = async (graceMs = 25_000) => {
     validator.stop();
@@ -57,4 +64,20 @@ export async function startRemoteServer(config: RemoteConfig, audit: AuditLog, v
     await mcp.server.close();
   };
   return { server, port, tokens, validator, ready, close };
+}
+
+/** A public URL derived from the loopback address follows the port actually bound (port 0 in tests). */
+function withBoundPort(config: RemoteConfig, port: number): RemoteConfig {
+  if (config.publicUrlGiven || config.port === port) {
+    return config;
+  }
+  const publicUrl = new URL(config.publicUrl.href);
+  publicUrl.port = String(port);
+  return { ...config, port, publicUrl };
+}
+
+/** fetch() says only "fetch failed"; the cause names what an operator can fix (DNS, refused, certificate). */
+function describeNetworkError(error: Error): string {
+  const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+  return cause ? `${error.message}: ${cause.code ?? ''} ${cause.message ?? ''}`.trim() : error.message;
 }

@@ -58,8 +58,14 @@ export class FakeGraph {
   private readonly scripted: ScriptedResponse[] = [];
   private readonly routes = new Map<string, Route>();
   private server: https.Server | undefined;
+  private readonly checkToken: (token: string) => Record<string, unknown> | undefined;
 
-  constructor() {
+  /**
+   * `authenticate` replaces the default check (unsigned test tokens from FAKE_ISSUER), so a test
+   * can make this Graph accept only what a real token service issued for it.
+   */
+  constructor(options: { authenticate?: (token: string) => Record<string, unknown> | undefined } = {}) {
+    this.checkToken = options.authenticate ?? acceptUnsignedFakeToken;
     this.routes.set('GET /v1.0/me', (_request, claims) => ({ status: 200, body: fakeUser(claims) }));
     this.routes.set('GET /beta/me', (_request, claims) => ({ status: 200, body: fakeUser(claims) }));
     // GET /me/manager's least-privileged delegated permission is User.Read.All: User.Read is refused.
@@ -311,12 +317,17 @@ export class FakeGraph {
 
   private authenticate(authorization: string | undefined): Record<string, unknown> | undefined {
     const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-    const claims = token ? readFakeToken(token) : undefined;
-    if (!claims || claims.iss !== FAKE_ISSUER || typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) {
-      return undefined;
-    }
-    return claims as Record<string, unknown>;
+    return token ? this.checkToken(token) : undefined;
   }
+}
+
+/** The default check: an unsigned test token from FAKE_ISSUER that has not expired. */
+function acceptUnsignedFakeToken(token: string): Record<string, unknown> | undefined {
+  const claims = readFakeToken(token);
+  if (!claims || claims.iss !== FAKE_ISSUER || typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) {
+    return undefined;
+  }
+  return claims as Record<string, unknown>;
 }
 
 const ACCEPTED: ScriptedResponse = { status: 202, headers: { 'content-type': 'application/json; charset=utf-8' }, body: '' };
