@@ -130,7 +130,8 @@ export class OboTokenSource implements TokenSource {
       if (!result?.accessToken) {
         throw new ToolError('TokenUnavailable', 'Entra ID returned no token for this tool. Try again; if it persists, tell the server\'s operator.');
       }
-      return { accessToken: result.accessToken, expiresOn: result.expiresOn?.getTime() ?? this.now() + 3_600_000, scopes: result.scopes.length ? result.scopes : scopes };
+      // The scopes as asked: what the user granted this server, in the names the tools declare.
+      return { accessToken: result.accessToken, expiresOn: result.expiresOn?.getTime() ?? this.now() + 3_600_000, scopes };
     } catch (error) {
       this.statistics.failures++;
       throw this.toToolError(error, call, scopes);
@@ -185,7 +186,7 @@ export class OboTokenSource implements TokenSource {
       return new ToolError('ScopeNotAllowed', `Your organization has not consented to this server using ${scopes.join(', ')} on your behalf (AADSTS65001). ` +
         `An administrator can grant consent at ${this.options.authorityHost}/${call.caller.tid}/adminconsent?client_id=${this.options.clientId}`);
     }
-    if (/interaction_required|AADSTS(50076|50079|50158|50072|53003)/.test(text) || /claims/.test(text)) {
+    if (/interaction_required|insufficient_claims|AADSTS(50076|50079|50158|50072|53003)/.test(text)) {
       return new ToolError('NotSignedIn', 'Entra ID needs you to sign in again for this (multi-factor authentication or a Conditional Access ' +
         'policy). Sign out of this server in your MCP client and sign in again, then retry.');
     }
