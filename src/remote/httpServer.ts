@@ -57,7 +57,15 @@ export class FrontDoor {
     return `${this.deps.config.publicUrl.origin}${PRM_PATH}${this.deps.config.publicUrl.pathname}`;
   }
 
+  /** HTTP requests being served right now: shutdown waits for them. */
+  get inFlight(): number {
+    return this.active;
+  }
+  private active = 0;
+
   readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    this.active++;
+    res.once('close', () => { this.active--; });
     const requestId = requestIdOf(req);
     res.setHeader('X-Request-Id', requestId);
     res.setHeader('X-Content-Type-Options', 'nosniff');

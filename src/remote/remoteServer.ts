@@ -56,7 +56,7 @@ export async function startRemoteServer(givenConfig: RemoteConfig, audit: AuditL
     const closed = new Promise<void>(resolve => server.close(() => resolve()));
     server.closeIdleConnections();
     const deadline = Date.now() + graceMs;
-    while (mcp.mux.pending > 0 && Date.now() < deadline) {
+    while (frontDoor.inFlight > 0 && Date.now() < deadline) {
       await new Promise(resolve => setTimeout(resolve, 50));
     }
     server.closeAllConnections();
