@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REMOTE_SETTINGS } from '../../src/remote/config';
 import { FakeEntra } from '../helpers/fakeEntra';
 import { FakeGraph } from '../helpers/fakeGraph';
@@ -14,14 +14,20 @@ import { ALICE, SERVER_CLIENT_ID, SERVER_SECRET, oboOnlyGraph, remoteEnv, rpc } 
 import { waitFor } from '../helpers/waitFor';
 
 const REMOTE = join(__dirname, '..', '..', '..', 'dist', 'remote.js');
+const INSPECTOR_CLI = require.resolve('@modelcontextprotocol/inspector-cli/build/index.js');
 const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
 
 interface Ran { code: number | null; stdout: string; stderr: string }
 
 /** Runs dist/remote.js to its end with exactly `env` (plus PATH), recording its output for the leak scan. */
 function run(args: string[], env: Record<string, string>): Promise<Ran> {
+  return runNode(REMOTE, args, env);
+}
+
+function runNode(script: string, args: string[], env: Record<string, string> = { NODE_EXTRA_CA_CERTS: join(TLS_DIR, 'ca.pem') }): Promise<Ran> {
   return new Promise(resolve => {
-    const child = spawn(process.execPath, [REMOTE, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    // The Inspector CLI finds its own package.json relative to the working directory.
+    const child = spawn(process.execPath, [script, ...args], { cwd: dirname(script), env: { PATH: process.env.PATH ?? '', ...env } });
     const out = collect(child);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', code => {
@@ -128,6 +134,17 @@ describe('remote server: the built dist/remote.js', function () {
         await client.close();
       });
     }
+
+    it('serves MCP Inspector\'s CLI: it lists the tools and calls one as the signed-in user', async () => {
+      const token = entra.issueAccessToken({ user: ALICE, audience: SERVER_CLIENT_ID, scp: 'access_as_user', roles: ['Tools.Read'] });
+      const inspect = (...args: string[]) => runNode(INSPECTOR_CLI, [`${base}/mcp`, '--header', `Authorization: Bearer ${token}`, ...args]);
+      const listed = await inspect('--method', 'tools/list');
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok((JSON.parse(listed.stdout) as { tools: Array<{ name: string }> }).tools.some(tool => tool.name === 'list_messages'));
+      const called = await inspect('--method', 'tools/call', '--tool-name', 'get_my_profile');
+      assert.equal(called.code, 0, called.stderr);
+      assert.equal((JSON.parse(called.stdout) as { structuredContent: { userPrincipalName: string } }).structuredContent.userPrincipalName, ALICE.upn);
+    });
 
     it('refuses plain HTTP on its HTTPS port', async () => {
       const port = new URL(base).port;
