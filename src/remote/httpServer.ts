@@ -155,38 +155,48 @@ export class FrontDoor {
 
   private async serveMcp(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
     const started = performance.now();
+    const outcomes: RequestOutcome[] = [];
+    let caller: Caller | undefined;
+    let body: unknown;
+    // One line for every request to the endpoint, refused or served; refusals add their own line.
+    res.once('finish', () => this.deps.audit.request({
+      requestId, status: res.statusCode, latencyMs: performance.now() - started,
+      method: outcomes.map(outcome => outcome.method).join(',') || methodsOf(body), tool: outcomes.find(outcome => outcome.tool)?.tool,
+      outcome: outcomes.map(outcome => outcome.outcome).join(',') || undefined,
+      oid: caller?.oid, upn: caller?.upn, tid: caller?.tid, clientApp: caller?.clientApp, ip: this.clientIp(req),
+    }));
     if (!this.deps.validator.ready) {
       res.setHeader('Retry-After', '5');
       return jsonRpcError(res, 503, -32000, 'The server is starting (Entra ID signing keys not loaded yet). Try again shortly.');
     }
-    const caller = await this.authenticate(req, res, requestId);
-    if (!caller) {
+    caller = await this.authenticate(req, res, requestId);
+    if (!caller || !(await this.admit(req, res, requestId, caller))) {
       return;
     }
+    body = await readJsonBody(req, res);
+    if (body === undefined) {
+      return;
+    }
+    await this.handOver(req, res, body, caller, outcomes);
+  }
+
+  /** Roles and the rate limit: whether this caller may make a request now (else answered 403/429). */
+  private async admit(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, caller: Caller): Promise<boolean> {
     if (!this.deps.access.hasAnyRole(caller.roles)) {
       this.refuse(req, requestId, 403, 'roles', 'no app role', caller);
-      return jsonRpcError(res, 403, -32003, `Your account has no app role on this server. Ask an administrator to assign you ` +
+      jsonRpcError(res, 403, -32003, `Your account has no app role on this server. Ask an administrator to assign you ` +
         `${this.deps.access.knownRoles().join(' or ')} (Enterprise applications → this app → Users and groups), then sign in again.`);
+      return false;
     }
     const decision = await this.deps.limiter.consume(`${caller.tid}:${caller.oid}`);
     if (!decision.allowed) {
       this.refuse(req, requestId, 429, 'rate_limit', `over ${this.deps.config.rateLimitPerMinute} requests per minute`, caller);
       res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      return jsonRpcError(res, 429, -32000, `Too many requests: the limit is ${this.deps.config.rateLimitPerMinute} per minute per user. ` +
+      jsonRpcError(res, 429, -32000, `Too many requests: the limit is ${this.deps.config.rateLimitPerMinute} per minute per user. ` +
         `Retry after ${decision.retryAfterSeconds} s.`);
+      return false;
     }
-    const body = await readJsonBody(req, res);
-    if (body === undefined) {
-      return;
-    }
-    const outcomes: RequestOutcome[] = [];
-    res.once('finish', () => this.deps.audit.request({
-      requestId, status: res.statusCode, latencyMs: performance.now() - started,
-      method: outcomes.map(outcome => outcome.method).join(',') || methodsOf(body), tool: outcomes.find(outcome => outcome.tool)?.tool,
-      outcome: outcomes.map(outcome => outcome.outcome).join(',') || undefined,
-      oid: caller.oid, upn: caller.upn, tid: caller.tid, clientApp: caller.clientApp, ip: this.clientIp(req),
-    }));
-    await this.handOver(req, res, body, caller, outcomes);
+    return true;
   }
 
   /** A fresh SDK transport for this request, attached to the one shared server for as long as it lasts. */
@@ -236,8 +246,9 @@ export class FrontDoor {
     this.deps.audit.refusal({ requestId, status, claim, reason, oid: caller?.oid, tid: caller?.tid, ip: this.clientIp(req) });
   }
 
+  /** Behind a proxy, the address the nearest proxy saw (the last X-Forwarded-For entry: earlier ones are the client's say). */
   private clientIp(req: http.IncomingMessage): string | undefined {
-    const forwarded = this.deps.config.trustProxy ? firstValue(req.headers['x-forwarded-for']) : undefined;
+    const forwarded = this.deps.config.trustProxy ? lastValue(req.headers['x-forwarded-for']) : undefined;
     return forwarded ?? req.socket.remoteAddress;
   }
 }
@@ -317,6 +328,11 @@ function requestIdOf(req: http.IncomingMessage): string {
 function firstValue(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return value?.split(',')[0].trim() || undefined;
+}
+
+function lastValue(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.at(-1) : header;
+  return value?.split(',').at(-1)?.trim().slice(0, 64) || undefined;
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {

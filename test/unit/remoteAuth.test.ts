@@ -152,6 +152,15 @@ describe('remote server: authentication', function () {
     assert.deepEqual([ready.status, await ready.json()], [200, { status: 'ready' }]);
   });
 
+  it('writes a request line for every request to /mcp, refused ones included', async () => {
+    const requestId = `audit-${Date.now()}`;
+    await listTools(undefined, { 'X-Request-Id': requestId });
+    const lines = remote.audit.filter(entry => entry.requestId === requestId);
+    assert.deepEqual(lines.map(entry => [entry.event, entry.status]), [['auth_refused', 401], ['mcp_request', 401]]);
+    // An unauthenticated body is never read, so its method is unknown; the caller is too.
+    assert.equal(lines[1].oid, undefined);
+  });
+
   it('writes one refusal line per failed authentication, with the status and the claim that failed, and no token', async () => {
     const token = remote.token(ALICE, { ver: '1.0' });
     await listTools(token);

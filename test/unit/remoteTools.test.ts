@@ -5,6 +5,7 @@
  * set, the per-user rate limit, consent errors, and the audit line of every call.
  */
 import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -200,7 +201,9 @@ describe('remote server: consent, rate limit and roles configuration', function 
     process.env.IDENTITY_ENDPOINT = identity.endpoint;
     process.env.IDENTITY_HEADER = identity.header;
     try {
-      remote = await startRemoteHarness({ entra, env: { ENTRA_MCP_CLIENT_SECRET: '', ENTRA_MCP_MANAGED_IDENTITY: 'system' } });
+      // A user-assigned identity of its own: msal-node caches managed identity tokens per identity
+      // for the whole process, and an earlier test's token was signed by another fake Entra.
+      remote = await startRemoteHarness({ entra, env: { ENTRA_MCP_CLIENT_SECRET: '', ENTRA_MCP_MANAGED_IDENTITY: randomUUID() } });
       const client = await remote.connect(remote.token(ALICE));
       const result = await call(client, 'get_my_profile');
       assert.equal(result.isError, undefined, resultText(result));
