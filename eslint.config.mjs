@@ -15,9 +15,12 @@ export default tseslint.config(
   },
   {
     // Only the extension may import the VS Code API: the server and the shared contract run in plain node.
-    files: ['src/server/**/*.ts', 'src/shared/**/*.ts'],
+    files: ['src/server/**/*.ts', 'src/shared/**/*.ts', 'src/remote/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension may import vscode.' }] }],
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'Only src/extension may import vscode.' }],
+        patterns: [{ group: ['**/extension/**'], message: 'The servers and the shared contract never import the extension.' }],
+      }],
     },
   },
   {

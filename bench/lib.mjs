@@ -2,7 +2,7 @@
 // the machine description, and spawning MCP servers (ours and the peers) up to `tools/list`.
 // Absolute times on shared machines are noise; every script compares contestants measured in
 // the same run, interleaved, and prints ratios.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -171,6 +171,19 @@ export function printHeader(title, reproduce) {
   console.log(`machine:   ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, ${machine.os}`);
   console.log(`node:      ${machine.node} (this binary runs every contestant)`);
   console.log(`commit:    ${machine.commit}\n`);
+}
+
+/**
+ * The fakes' certificates are signed by the tests' CA, trusted the way a corporate CA is.
+ * NODE_EXTRA_CA_CERTS is only read at start-up, so without it the script runs itself again with it.
+ */
+export function trustTestCa(scriptUrl) {
+  const testCa = join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
+  if (process.env.NODE_EXTRA_CA_CERTS !== testCa) {
+    const rerun = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(scriptUrl), ...process.argv.slice(2)],
+      { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: testCa } });
+    process.exit(rerun.status ?? 1);
+  }
 }
 
 /** CommonJS modules compiled by `tsc -p .` into out/ (the tests' output), e.g. `compiled('src/server/brokerClient')`. */

@@ -16,21 +16,13 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
-  ROOT, compiled, countFromArgv, formatMs, formatRate, formatRatio, interleave, latencyColumns, median, mediansOf, percentile,
+  ROOT, compiled, trustTestCa, countFromArgv, formatMs, formatRate, formatRatio, interleave, latencyColumns, median, mediansOf, percentile,
   printFailures, printHeader, printTable, requireBuilt, sequentialLatencies, concurrentThroughput, sleep,
 } from './lib.mjs';
 
-// The fakes' certificates are signed by the tests' CA, trusted the way a corporate CA is (by the
-// server, and by the validator measured in this process). NODE_EXTRA_CA_CERTS is only read at
-// startup, so without it this script runs itself again with it.
-const TEST_CA = join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
-if (process.env.NODE_EXTRA_CA_CERTS !== TEST_CA) {
-  const rerun = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: TEST_CA } });
-  process.exit(rerun.status ?? 1);
-}
+// The server and the validator measured in this process trust the fakes' test CA.
+trustTestCa(import.meta.url);
 
 const CALLS = countFromArgv(2_000, 2);
 const REQUESTS = countFromArgv(3_000, 3);

@@ -5,24 +5,15 @@
 // The broker (warm token cache) and the fake Graph run in a separate process, as the extension
 // host and Graph would.
 //   npm run build:production && npx tsc -p . && node bench/toolCall.mjs [calls=2000]
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
-  ROOT, compiled, countFromArgv, formatMs, interleave, latencyColumns, percentile, printFailures, printHeader,
+  ROOT, compiled, trustTestCa, countFromArgv, formatMs, interleave, latencyColumns, percentile, printFailures, printHeader,
   printTable, printTargets, requireBuilt, sequentialLatencies, serverEnv, startBrokerHost,
 } from './lib.mjs';
 
-// The fake Graph's certificate is signed by the tests' CA, trusted the way a corporate CA is.
-// NODE_EXTRA_CA_CERTS is only read at startup, so without it this script runs itself again with it.
-const TEST_CA = join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
-if (process.env.NODE_EXTRA_CA_CERTS !== TEST_CA) {
-  const rerun = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: TEST_CA } });
-  process.exit(rerun.status ?? 1);
-}
+trustTestCa(import.meta.url);
 
 const CALLS = countFromArgv(2_000);
 const BLOCK = 100;

@@ -5,15 +5,20 @@
  * certificate assertion, federated managed-identity assertion). It also mints the access tokens
  * a caller would present to our API, and a plain-HTTP fake of the App Service managed identity
  * endpoint. Claims, documents and error bodies follow the shapes Microsoft documents.
+ *
+ * For a server that signs users in itself, it also plays the browser's part of Entra: a test
+ * registers users (`addUser`, with app roles), says who is signed in (`signInAs`), and
+ * `/authorize` answers at once with a redirect carrying an authorization code (PKCE S256). The
+ * token endpoint redeems that code and, later, the multi-resource refresh tokens it returns,
+ * until `revokeSignIns` kills them as Entra's "revoke sessions" does.
  */
-import { createHash, createHmac, generateKeyPairSync, KeyObject, randomUUID, sign, verify, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, createHmac, generateKeyPairSync, KeyObject, randomBytes, randomUUID, sign, verify, X509Certificate } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type * as Jose from 'jose' with { 'resolution-mode': 'import' };
 import { rememberCredential } from './leakWatch';
+import { startLocalHttps, stopLocalHttps } from './localHttps';
 
 export interface FakeEntraUser { oid: string; tid: string; upn: string; name: string }
 
@@ -28,6 +33,8 @@ export interface FakeEntraApp {
   federatedCredential?: { issuer: string; subject: string; audience: string };
   /** Delegated scopes consent exists for; OBO for any other fails with AADSTS65001. Default: all. */
   consentedScopes?: string[];
+  /** The registration's (Web platform) redirect URIs: /authorize accepts exactly these, nothing else. */
+  redirectUris?: string[];
 }
 
 export interface IssueOptions {
@@ -60,6 +67,32 @@ export interface OboExchange {
   credential: 'secret' | 'certificate' | 'assertion';
 }
 
+/** One request to /authorize that named a client, whatever came of it. */
+export interface AuthorizeRequest {
+  clientId: string;
+  redirectUri: string;
+  /** Every scope as sent, openid and offline_access included: what the user was asked to consent to. */
+  scopes: string[];
+  /** A code_challenge was sent (see codeChallengeMethod for which kind). */
+  hasPkce: boolean;
+  codeChallengeMethod?: string;
+  state?: string;
+  prompt?: string;
+  loginHint?: string;
+  /** 'code' when a code was issued, else the AADSTS code of the refusal (e.g. 'AADSTS50011'). */
+  outcome: string;
+}
+
+/** A token issued from an authorization code (codeRedemptions) or a refresh token (refreshGrants). */
+export interface UserTokenGrant {
+  clientId: string;
+  tid: string;
+  oid: string;
+  /** The resource scopes as the client sent them (openid, profile, email and offline_access left out). */
+  scopes: string[];
+  credential: 'secret' | 'certificate' | 'assertion';
+}
+
 export interface FakeManagedIdentityEndpoint {
   /** Value for IDENTITY_ENDPOINT. */
   endpoint: string;
@@ -79,7 +112,6 @@ export const FAKE_MANAGED_IDENTITY_PRINCIPAL_ID = '6b3a2a4e-5c8d-4f0e-9a1b-2c3d4
 export const FAKE_MANAGED_IDENTITY_CLIENT_ID = '1e2d3c4b-5a69-4788-97a6-b5c4d3e2f1a0';
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 
-const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Scopes that ask for sign-in artefacts, never for a resource's token. */
@@ -90,9 +122,43 @@ const BACKDATE_SECONDS = 300;
 const DEFAULT_MANAGED_IDENTITY_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const APP_SERVICE_MSI_API_VERSION = '2019-08-01';
 const CLOCK_SKEW_SECONDS = 300;
+/** Entra's authorization codes live about ten minutes. */
+const AUTHORIZATION_CODE_LIFETIME_MS = 10 * 60 * 1000;
+/** A refresh token unused for 90 days dies of inactivity (AADSTS700082). */
+const REFRESH_TOKEN_INACTIVITY = '90.00:00:00';
+/** What Entra answers when only sign-in scopes were asked: a Graph token for User.Read. */
+const SIGN_IN_ONLY_PERMISSION = 'User.Read';
+const AUTHORIZATION_CODE_GRANT = 'authorization_code';
+const REFRESH_TOKEN_GRANT = 'refresh_token';
 
 interface SigningKey { kid: string; privateKey: KeyObject; publicKey: KeyObject; n: string; e: string }
-interface Reply { status: number; body: unknown; headers?: Record<string, string> }
+/** A JSON answer, or an HTML page (html set), or a redirect (location set). */
+interface Reply { status: number; body: unknown; headers?: Record<string, string>; html?: string; location?: string }
+
+interface RegisteredUser { user: FakeEntraUser; roles: string[] }
+
+/** What an authorization code stands for, bound to everything the /authorize request named. */
+interface IssuedCode {
+  clientId: string;
+  tenant: string;
+  redirectUri: string;
+  scopes: string[];
+  codeChallenge: string;
+  oid: string;
+  nonce: string | undefined;
+  expiresAt: number;
+  redeemed: boolean;
+}
+
+interface IssuedRefreshToken {
+  clientId: string;
+  oid: string;
+  issuedAt: Date;
+  /** Set by revokeSignIns: the user's TokensValidFrom moved past this token. */
+  revokedAt?: Date;
+  /** Set by expireRefreshTokens: as if unused for 90 days. */
+  inactive?: boolean;
+}
 type Claims = Record<string, unknown>;
 
 /** Why a token request is refused, as Entra words it. */
@@ -110,12 +176,19 @@ function loadJose(): Promise<typeof Jose> {
 
 export class FakeEntra {
   readonly oboExchanges: OboExchange[] = [];
+  readonly authorizeRequests: AuthorizeRequest[] = [];
+  readonly codeRedemptions: UserTokenGrant[] = [];
+  readonly refreshGrants: UserTokenGrant[] = [];
+  private readonly users = new Map<string, RegisteredUser>();
+  private signedInOid: string | undefined;
+  private readonly codes = new Map<string, IssuedCode>();
+  private readonly refreshTokens = new Map<string, IssuedRefreshToken>();
   private readonly apps: FakeEntraApp[];
   private readonly tenants: string[] | undefined;
   private keys: SigningKey[] = [newSigningKey()];
   private fetchesOfJwks = 0;
   private failure: Reply | undefined;
-  /** uti of every token issued through the OBO grant: the only ones verifyResourceToken accepts. */
+  /** uti of every resource token issued by a grant (OBO, code, refresh): the only ones verifyResourceToken accepts. */
   private readonly resourceTokenIds = new Set<string>();
   private server: https.Server | undefined;
 
@@ -136,17 +209,12 @@ export class FakeEntra {
   }
 
   async start(): Promise<string> {
-    this.server = https.createServer({
-      key: readFileSync(join(TLS_DIR, 'localhost-key.pem')),
-      cert: readFileSync(join(TLS_DIR, 'localhost.pem')),
-    }, (req, res) => this.handle(req, res));
-    await new Promise<void>(resolve => this.server!.listen(0, '127.0.0.1', resolve));
+    this.server = await startLocalHttps((req, res) => this.handle(req, res));
     return this.authorityHost;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await stopLocalHttps(this.server);
   }
 
   /** The v2 issuer of a tenant: `<host>/<tenant>/v2.0`. */
@@ -186,6 +254,44 @@ export class FakeEntra {
 
   clearFailures(): void {
     this.failure = undefined;
+  }
+
+  // ---- Users and sign-in ----
+
+  /** A user who can sign in; roles are the app roles assigned to them on the app registration. */
+  addUser(user: FakeEntraUser, options: { roles?: string[] } = {}): void {
+    this.users.set(user.oid, { user, roles: options.roles ?? [] });
+  }
+
+  /** Who /authorize signs in from now on, unless a login_hint names another registered user. Registers the user (no roles) if needed. */
+  signInAs(user: FakeEntraUser): void {
+    if (!this.users.has(user.oid)) { this.addUser(user); }
+    this.signedInOid = user.oid;
+  }
+
+  /** Nobody is signed in: /authorize without a known login_hint answers AADSTS50058. */
+  signOut(): void {
+    this.signedInOid = undefined;
+  }
+
+  /** As Graph's revokeSignInSessions: every refresh token the user holds dies (AADSTS50173); signing in again works. */
+  revokeSignIns(oid: string): void {
+    const now = new Date();
+    for (const token of this.refreshTokens.values()) {
+      if (token.oid === oid && !token.revokedAt) { token.revokedAt = now; }
+    }
+  }
+
+  /** Ages every refresh token (of one user, or all) past Entra's 90-day inactivity limit (AADSTS700082). */
+  expireRefreshTokens(oid?: string): void {
+    for (const token of this.refreshTokens.values()) {
+      if (oid === undefined || token.oid === oid) { token.inactive = true; }
+    }
+  }
+
+  /** Ages every outstanding authorization code past its ten minutes (AADSTS70008), without waiting. */
+  expireAuthorizationCodes(): void {
+    for (const code of this.codes.values()) { code.expiresAt = 0; }
   }
 
   verifyResourceToken(token: string, resource: string): Record<string, unknown> | undefined {
@@ -238,7 +344,7 @@ export class FakeEntra {
 
   private async route(req: http.IncomingMessage, body: string): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(url.pathname);
+    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize)$/.exec(url.pathname);
     const correlationId = headerValue(req.headers['client-request-id']);
     if (!match) { return { status: 404, body: { error: 'not_found' } }; }
     const [, tenant, endpoint] = match;
@@ -252,10 +358,14 @@ export class FakeEntra {
     if (endpoint.startsWith('v2.0')) {
       return { status: 200, body: this.openIdConfiguration(tenant) };
     }
+    if (endpoint.endsWith('authorize')) {
+      // Entra takes the authorization request as a GET query or a POSTed form.
+      return this.authorize(tenant, req.method === 'POST' ? new URLSearchParams(body) : url.searchParams);
+    }
     if (req.method !== 'POST') { return { status: 405, body: { error: 'invalid_request' } }; }
     if (this.failure) { return this.failure; }
     try {
-      return { status: 200, body: await this.onBehalfOf(tenant, new URLSearchParams(body)) };
+      return { status: 200, body: await this.tokenGrant(tenant, new URLSearchParams(body)) };
     } catch (error) {
       if (error instanceof EntraRefusal) { return entraErrorReply(error, correlationId); }
       throw error;
@@ -298,18 +408,210 @@ export class FakeEntra {
     return { keys: this.keys.map(key => ({ kty: 'RSA', use: 'sig', kid: key.kid, x5t: key.kid, n: key.n, e: key.e, issuer: this.issuerOf(tenant) })) };
   }
 
+  // ---- /authorize ----
+
+  /**
+   * Signs the user in without a page. As Entra: an unknown client or a redirect URI not registered
+   * exactly is answered with an error page, never a redirect (it could be an attacker's); any
+   * other fault goes back to the redirect URI as error=…; success is a 302 with code and state.
+   */
+  private authorize(tenant: string, params: URLSearchParams): Reply {
+    const record: AuthorizeRequest = {
+      clientId: params.get('client_id') ?? '', redirectUri: params.get('redirect_uri') ?? '', scopes: splitScopes(params.get('scope') ?? ''),
+      hasPkce: Boolean(params.get('code_challenge')), outcome: 'code', ...optionalParams(params),
+    };
+    this.authorizeRequests.push(record);
+    try {
+      const app = this.authorizingApp(tenant, record.clientId, record.redirectUri);
+      try {
+        return this.authorizationResponse(tenant, app, record, params);
+      } catch (error) {
+        if (!(error instanceof EntraRefusal) || error.status !== 302) { throw error; }
+        record.outcome = `AADSTS${error.code}`;
+        return redirectWithError(record.redirectUri, error, params.get('state'));
+      }
+    } catch (error) {
+      if (!(error instanceof EntraRefusal)) { throw error; }
+      record.outcome = `AADSTS${error.code}`;
+      return entraErrorPage(error);
+    }
+  }
+
+  /** The app, once the redirect URI is known to be one it registered: only then may errors be redirected. */
+  private authorizingApp(tenant: string, clientId: string, redirectUri: string): FakeEntraApp {
+    const app = this.apps.find(candidate => candidate.clientId === clientId);
+    if (!app) { throw unknownApplication(clientId, tenant); }
+    if (!app.redirectUris?.length) {
+      throw new EntraRefusal(400, 'invalid_request', 500113, 'No reply address is registered for the application.');
+    }
+    if (!app.redirectUris.includes(redirectUri)) {
+      throw new EntraRefusal(400, 'invalid_request', 50011, `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.`);
+    }
+    return app;
+  }
+
+  /** Checks what goes back to the redirect URI as an error (status 302 refusals), then issues the code. */
+  private authorizationResponse(tenant: string, app: FakeEntraApp, record: AuthorizeRequest, params: URLSearchParams): Reply {
+    checkAuthorizeParameters(params);
+    const user = this.signInUser(params);
+    const code = randomBytes(64).toString('base64url');
+    rememberCredential(code);
+    this.codes.set(code, {
+      clientId: app.clientId, tenant, redirectUri: record.redirectUri, scopes: record.scopes, codeChallenge: params.get('code_challenge')!,
+      oid: user.oid, nonce: params.get('nonce') ?? undefined, expiresAt: Date.now() + AUTHORIZATION_CODE_LIFETIME_MS, redeemed: false,
+    });
+    const answer = new URL(record.redirectUri);
+    answer.searchParams.set('code', code);
+    if (params.get('client_info') === '1') { answer.searchParams.set('client_info', clientInfoOf(user)); }
+    if (params.has('state')) { answer.searchParams.set('state', params.get('state')!); }
+    answer.searchParams.set('session_state', randomUUID());
+    return { status: 302, body: undefined, location: answer.href };
+  }
+
+  /** The registered user a login_hint names, else whoever signInAs chose; prompt=none without one is login_required. */
+  private signInUser(params: URLSearchParams): FakeEntraUser {
+    const hint = params.get('login_hint')?.toLowerCase();
+    const hinted = hint ? [...this.users.values()].find(entry => entry.user.upn.toLowerCase() === hint) : undefined;
+    const chosen = hinted ?? (this.signedInOid ? this.users.get(this.signedInOid) : undefined);
+    if (chosen) { return chosen.user; }
+    const silent = params.get('prompt') === 'none';
+    throw new EntraRefusal(silent ? 302 : 400, silent ? 'login_required' : 'invalid_request', 50058,
+      'A silent sign-in request was sent but no user is signed in. The cookies used to represent the user\'s session were not sent in the request to Azure AD.');
+  }
+
+  // ---- Token endpoint ----
+
+  private async tokenGrant(tenant: string, form: URLSearchParams): Promise<Record<string, unknown>> {
+    switch (form.get('grant_type')) {
+      case AUTHORIZATION_CODE_GRANT: return this.redeemCode(tenant, form);
+      case REFRESH_TOKEN_GRANT: return this.redeemRefreshToken(tenant, form);
+      default: return this.onBehalfOf(tenant, form);
+    }
+  }
+
+  /** The client_id's registration, and how the client proved it is that app. */
+  private async confidentialClient(tenant: string, form: URLSearchParams): Promise<{ app: FakeEntraApp; credential: OboExchange['credential'] }> {
+    const clientId = form.get('client_id') ?? '';
+    const app = this.apps.find(candidate => candidate.clientId === clientId);
+    if (!app) { throw unknownApplication(clientId, tenant); }
+    return { app, credential: await this.authenticateClient(app, tenant, form) };
+  }
+
+  // ---- Authorization code grant ----
+
+  private async redeemCode(tenant: string, form: URLSearchParams): Promise<Record<string, unknown>> {
+    const { app, credential } = await this.confidentialClient(tenant, form);
+    const issued = this.validCode(tenant, app, form);
+    issued.redeemed = true;
+    const registered = this.users.get(issued.oid)!;
+    const requested = requestedResourceScopes(form.get('scope') ?? '');
+    const answer = this.userTokens(app, registered, form, { signInScopes: issued.scopes, nonce: issued.nonce });
+    this.codeRedemptions.push({ clientId: app.clientId, tid: registered.user.tid, oid: registered.user.oid, scopes: requested, credential });
+    return answer;
+  }
+
+  /** The code, if it is this client's, unused, in time, sent back with its redirect URI and the verifier of its challenge. */
+  private validCode(tenant: string, app: FakeEntraApp, form: URLSearchParams): IssuedCode {
+    const code = form.get('code');
+    if (!code) { throw missingParameter('code'); }
+    const issued = this.codes.get(code);
+    if (!issued || issued.clientId !== app.clientId) {
+      throw new EntraRefusal(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
+    }
+    if (issued.tenant !== tenant) {
+      throw new EntraRefusal(400, 'invalid_grant', 700005, 'Provided Authorization Code is intended to use against other tenant, thus rejected.');
+    }
+    if (issued.redeemed) {
+      throw new EntraRefusal(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+    }
+    if (issued.expiresAt <= Date.now()) {
+      throw new EntraRefusal(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
+    }
+    const redirectUri = form.get('redirect_uri') ?? '';
+    if (redirectUri !== issued.redirectUri) {
+      throw new EntraRefusal(400, 'invalid_grant', 50011, `The reply address '${redirectUri}' does not match the reply address '${issued.redirectUri}' provided when requesting Authorization code.`);
+    }
+    const verifier = form.get('code_verifier');
+    if (!verifier) { throw missingParameter('code_verifier'); }
+    if (createHash('sha256').update(verifier).digest('base64url') !== issued.codeChallenge) {
+      throw new EntraRefusal(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+    }
+    return issued;
+  }
+
+  // ---- Refresh token grant ----
+
+  private async redeemRefreshToken(tenant: string, form: URLSearchParams): Promise<Record<string, unknown>> {
+    const { app, credential } = await this.confidentialClient(tenant, form);
+    const refreshToken = form.get('refresh_token');
+    if (!refreshToken) { throw missingParameter('refresh_token'); }
+    const issued = this.refreshTokens.get(refreshToken);
+    if (!issued || issued.clientId !== app.clientId) {
+      throw new EntraRefusal(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
+    }
+    checkRefreshTokenAlive(issued);
+    const registered = this.users.get(issued.oid)!;
+    // Refresh tokens are multi-resource: the scope names the resource of this token, any consented one.
+    const answer = this.userTokens(app, registered, form, { signInScopes: [], nonce: undefined });
+    this.refreshGrants.push({ clientId: app.clientId, tid: registered.user.tid, oid: registered.user.oid, scopes: requestedResourceScopes(form.get('scope') ?? ''), credential });
+    return answer;
+  }
+
+  // ---- Tokens for a signed-in user ----
+
+  /**
+   * The token response of the code and refresh grants: an access token for the one resource the
+   * scope names (Graph User.Read when only sign-in scopes were asked), a new refresh token
+   * (offline_access), an id token (openid) and client_info (client_info=1), as Entra answers.
+   */
+  private userTokens(app: FakeEntraApp, registered: RegisteredUser, form: URLSearchParams, signIn: { signInScopes: string[]; nonce: string | undefined }): Record<string, unknown> {
+    const sent = form.get('scope') ?? '';
+    const asked = new Set([...splitScopes(sent), ...signIn.signInScopes].map(scope => scope.toLowerCase()));
+    const requested = requestedResourceScopes(sent);
+    const { resource, permissions } = requested.length === 0 ? { resource: GRAPH_RESOURCE, permissions: [SIGN_IN_ONLY_PERMISSION] } : resolveResource(requested, sent);
+    const granted = grantedPermissions(app, resource, permissions);
+    const forApp = resource === app.clientId || resource === `api://${app.clientId}`;
+    const accessToken = this.issueResourceToken(userClaimsOf(registered.user), app, resource, granted, forApp ? registered.roles : []);
+    const oidcScopes = ['openid', 'profile', 'email'].filter(scope => asked.has(scope));
+    return {
+      token_type: 'Bearer', scope: [...oidcScopes, ...granted.map(permission => `${resource}/${permission}`)].join(' '),
+      expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: accessToken,
+      ...(asked.has('offline_access') ? { refresh_token: this.issueRefreshToken(app, registered.user) } : {}),
+      ...(asked.has('openid') ? { id_token: this.issueIdToken(app, registered, asked.has('profile'), signIn.nonce) } : {}),
+      ...(form.get('client_info') === '1' ? { client_info: clientInfoOf(registered.user) } : {}),
+    };
+  }
+
+  private issueRefreshToken(app: FakeEntraApp, user: FakeEntraUser): string {
+    // Opaque to clients, as Entra's are; earlier refresh tokens stay valid.
+    const token = `1.A${randomBytes(96).toString('base64url')}`;
+    this.refreshTokens.set(token, { clientId: app.clientId, oid: user.oid, issuedAt: new Date() });
+    rememberCredential(token);
+    return token;
+  }
+
+  /** The v2 id token: for the app itself, with the app roles assigned to the user. */
+  private issueIdToken(app: FakeEntraApp, registered: RegisteredUser, profile: boolean, nonce: string | undefined): string {
+    const { user, roles } = registered;
+    const now = nowSeconds();
+    const claims: Claims = {
+      aud: app.clientId, iss: this.issuerOf(user.tid), iat: now - BACKDATE_SECONDS, nbf: now - BACKDATE_SECONDS, exp: now + TOKEN_LIFETIME_SECONDS,
+      aio: 'AXQAi/8TAAAA', ...(profile ? { name: user.name, preferred_username: user.upn } : {}), ...(nonce !== undefined ? { nonce } : {}),
+      oid: user.oid, ...(roles.length > 0 ? { roles } : {}), sub: pairwiseSubject(user.oid, app.clientId), tid: user.tid, uti: tokenId(), ver: '2.0',
+    };
+    const token = this.signToken(claims, 'RS256');
+    rememberCredential(token);
+    return token;
+  }
+
   // ---- On-Behalf-Of ----
 
   private async onBehalfOf(tenant: string, form: URLSearchParams): Promise<Record<string, unknown>> {
     if (form.get('grant_type') !== JWT_BEARER_GRANT || form.get('requested_token_use') !== 'on_behalf_of') {
       throw new EntraRefusal(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     }
-    const clientId = form.get('client_id') ?? '';
-    const app = this.apps.find(candidate => candidate.clientId === clientId);
-    if (!app) {
-      throw new EntraRefusal(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
-    }
-    const credential = await this.authenticateClient(app, tenant, form);
+    const { app, credential } = await this.confidentialClient(tenant, form);
+    const clientId = app.clientId;
     const user = await this.verifyUserAssertion(app, tenant, form.get('assertion') ?? '');
     const requested = requestedResourceScopes(form.get('scope') ?? '');
     const { resource, permissions } = resolveResource(requested, form.get('scope') ?? '');
@@ -399,13 +701,14 @@ export class FakeEntra {
     }
   }
 
-  private issueResourceToken(user: Claims, app: FakeEntraApp, resource: string, granted: string[]): string {
+  /** roles: the app roles of the user, for a token whose audience is the app itself. */
+  private issueResourceToken(user: Claims, app: FakeEntraApp, resource: string, granted: string[], roles: string[] = []): string {
     const now = nowSeconds();
     const uti = tokenId();
     const claims: Claims = {
       aud: resource, iss: `https://sts.windows.net/${String(user.tid)}/`, iat: now - BACKDATE_SECONDS, nbf: now - BACKDATE_SECONDS, exp: now + TOKEN_LIFETIME_SECONDS,
       acr: '1', amr: ['pwd', 'mfa'], app_displayname: 'Remote MCP server', appid: app.clientId, appidacr: '1', idtyp: 'user',
-      name: user.name, oid: user.oid, scp: granted.join(' '), sub: pairwiseSubject(String(user.oid), resource), tid: user.tid,
+      name: user.name, oid: user.oid, ...(roles.length > 0 ? { roles } : {}), scp: granted.join(' '), sub: pairwiseSubject(String(user.oid), resource), tid: user.tid,
       unique_name: user.upn, upn: user.upn, uti, ver: '1.0',
     };
     const token = this.signToken(claims, 'RS256');
@@ -466,11 +769,79 @@ function pairwiseSubject(oid: string, audience: string): string {
   return createHash('sha256').update(`${oid}|${audience}`).digest('base64url').slice(0, 43);
 }
 
+/** The claims of a user's token the resource tokens are built from. */
+function userClaimsOf(user: FakeEntraUser): Claims {
+  return { oid: user.oid, tid: user.tid, name: user.name, upn: user.upn };
+}
+
+/** client_info as msal builds the account from: base64url of {"uid": oid, "utid": tid}. */
+function clientInfoOf(user: FakeEntraUser): string {
+  return Buffer.from(JSON.stringify({ uid: user.oid, utid: user.tid })).toString('base64url');
+}
+
+// ---- Authorization request and grants ----
+
+function optionalParams(params: URLSearchParams): Partial<AuthorizeRequest> {
+  const optional: Partial<AuthorizeRequest> = {};
+  for (const [name, key] of [['code_challenge_method', 'codeChallengeMethod'], ['state', 'state'], ['prompt', 'prompt'], ['login_hint', 'loginHint']] as const) {
+    const value = params.get(name);
+    if (value !== null) { optional[key] = value; }
+  }
+  return optional;
+}
+
+/** The parameters a code needs; a refusal here goes back to the (verified) redirect URI. */
+function checkAuthorizeParameters(params: URLSearchParams): void {
+  const redirected = (error: string, code: number, description: string) => new EntraRefusal(302, error, code, description);
+  if (params.get('response_type') !== 'code') {
+    throw redirected('unsupported_response_type', 70005, `The provided value for the input parameter 'response_type' is not allowed for this request. Expected value: 'code'. Received value: '${params.get('response_type') ?? ''}'.`);
+  }
+  if (!['query', null].includes(params.get('response_mode'))) {
+    throw redirected('invalid_request', 70007, `The provided value '${params.get('response_mode') ?? ''}' for the input parameter 'response_mode' is not supported by this fake: use 'query'.`);
+  }
+  if (splitScopes(params.get('scope') ?? '').length === 0) {
+    throw redirected('invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
+  }
+  // Entra demands PKCE only of single-page apps; this fake demands it of every client, as the server must send it.
+  const challenge = params.get('code_challenge');
+  if (!challenge) {
+    throw redirected('invalid_request', 50147, "The request must contain the parameter 'code_challenge': Proof Key for Code Exchange (PKCE) is required.");
+  }
+  if (params.get('code_challenge_method') !== 'S256') {
+    throw redirected('invalid_request', 9002313, `Invalid request. The code_challenge_method '${params.get('code_challenge_method') ?? 'plain'}' is not accepted: use S256.`);
+  }
+  if (!/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+    throw redirected('invalid_request', 501491, 'Invalid size of Code_Challenge parameter.');
+  }
+}
+
+/** A revoked or inactive refresh token is refused as Entra does; suberror bad_token makes msal drop it and raise InteractionRequiredAuthError. */
+function checkRefreshTokenAlive(issued: IssuedRefreshToken): void {
+  if (issued.revokedAt) {
+    throw new EntraRefusal(400, 'invalid_grant', 50173, `The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '${issued.issuedAt.toISOString()}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${issued.revokedAt.toISOString()}'.`, { suberror: 'bad_token' });
+  }
+  if (issued.inactive) {
+    throw new EntraRefusal(400, 'invalid_grant', 700082, `The refresh token has expired due to inactivity. The token was issued on '${issued.issuedAt.toISOString()}' and was inactive for ${REFRESH_TOKEN_INACTIVITY}.`, { suberror: 'bad_token' });
+  }
+}
+
+function unknownApplication(clientId: string, tenant: string): EntraRefusal {
+  return new EntraRefusal(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+}
+
+function missingParameter(name: string): EntraRefusal {
+  return new EntraRefusal(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
+}
+
 // ---- Scopes ----
+
+function splitScopes(scope: string): string[] {
+  return scope.split(' ').filter(Boolean);
+}
 
 /** The resource scopes of a request, as sent: openid, profile and offline_access ask for no resource. */
 function requestedResourceScopes(scope: string): string[] {
-  return scope.split(' ').filter(Boolean).filter(item => !OIDC_SCOPES.has(item.toLowerCase()));
+  return splitScopes(scope).filter(item => !OIDC_SCOPES.has(item.toLowerCase()));
 }
 
 /** One resource and its permission names; Entra issues one token for one resource. */
@@ -604,8 +975,42 @@ function entraErrorReply(refusal: EntraRefusal, correlationId: string | undefine
   };
 }
 
+/** An error of /authorize sent back to the redirect URI, as Entra words it. */
+function redirectWithError(redirectUri: string, refusal: EntraRefusal, state: string | null): Reply {
+  const { body } = entraErrorReply(refusal, undefined);
+  const answer = new URL(redirectUri);
+  const fields = body as Record<string, unknown>;
+  for (const name of ['error', 'error_description', 'error_uri']) { answer.searchParams.set(name, String(fields[name])); }
+  if (state !== null) { answer.searchParams.set('state', state); }
+  return { status: 302, body: undefined, location: answer.href };
+}
+
+/** Entra's error page for what it will not redirect: the AADSTS code and message, the request's echo escaped. */
+function entraErrorPage(refusal: EntraRefusal): Reply {
+  const { status, body } = entraErrorReply(refusal, undefined);
+  const fields = body as Record<string, unknown>;
+  const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign in to your account</title></head><body>`
+    + `<h1>Sorry, but we're having trouble signing you in.</h1><p id="error">${escapeHtml(String(fields.error_description).split(' Trace ID:')[0])}</p>`
+    + `<p>Request Id: ${String(fields.trace_id)}<br>Correlation Id: ${String(fields.correlation_id)}<br>Timestamp: ${String(fields.timestamp)}</p></body></html>`;
+  return { status, body: undefined, html };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, character => `&#${character.charCodeAt(0)};`);
+}
+
 function sendJson(res: http.ServerResponse, reply: Reply): void {
   if (res.destroyed) { return; }
+  if (reply.location !== undefined) {
+    res.writeHead(reply.status, { location: reply.location, 'cache-control': 'no-store, no-cache', ...reply.headers });
+    res.end();
+    return;
+  }
+  if (reply.html !== undefined) {
+    res.writeHead(reply.status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store, no-cache', ...reply.headers });
+    res.end(reply.html);
+    return;
+  }
   res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store, no-cache', ...reply.headers });
   res.end(JSON.stringify(reply.body));
 }

@@ -3,11 +3,10 @@
  * tests need (issuer, expiry, scope), records every request, and can be scripted to throttle
  * or fail. Payloads follow the shapes in the Graph documentation's examples.
  */
-import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { FAKE_ISSUER, readFakeToken } from './tokens';
+import { startLocalHttps, stopLocalHttps } from './localHttps';
 
 export interface RecordedRequest {
   method: string;
@@ -35,7 +34,6 @@ export interface ScriptedResponse {
 
 type Route = (request: RecordedRequest, claims: Record<string, unknown>) => ScriptedResponse;
 
-const TLS_DIR = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls');
 
 export function fakeUser(claims: Record<string, unknown>) {
   return {
@@ -263,17 +261,12 @@ export class FakeGraph {
   }
 
   async start(): Promise<string> {
-    this.server = https.createServer({
-      key: readFileSync(join(TLS_DIR, 'localhost-key.pem')),
-      cert: readFileSync(join(TLS_DIR, 'localhost.pem')),
-    }, (req, res) => this.handle(req, res));
-    await new Promise<void>(resolve => this.server!.listen(0, '127.0.0.1', resolve));
+    this.server = await startLocalHttps((req, res) => this.handle(req, res));
     return this.endpoint;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await stopLocalHttps(this.server);
   }
 
   private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {

@@ -3,7 +3,7 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { join } from 'node:path';
-import { ConfidentialClientApplication, ManagedIdentityApplication } from '@azure/msal-node';
+import { AccountInfo, AuthenticationResult, ConfidentialClientApplication, CryptoProvider, IdTokenClaims, InteractionRequiredAuthError, ManagedIdentityApplication } from '@azure/msal-node';
 import { FakeEntra, FakeEntraApp, FakeEntraUser, GRAPH_RESOURCE } from '../helpers/fakeEntra';
 import { FakeGraph } from '../helpers/fakeGraph';
 import { rememberCredential } from '../helpers/leakWatch';
@@ -273,5 +273,233 @@ describe('fake Entra ID', () => {
     assert.match((await oboError(confidentialClient({ clientSecret: secret }), userToken())).message, /AADSTS900144/);
     entra.clearFailures();
     assert.ok(await confidentialClient({ clientSecret: secret }).acquireTokenOnBehalfOf({ oboAssertion: userToken(), scopes: ['User.Read'], skipCache: true }));
+  });
+});
+
+describe('fake Entra ID: authorization code and refresh', () => {
+  const secret = `code~${randomBytes(24).toString('base64url')}`;
+  rememberCredential(secret);
+  const redirectUri = 'https://mcp.contoso.example/auth/callback';
+  const signInScopes = ['openid', 'profile', 'offline_access', 'User.Read'];
+  const adele: FakeEntraUser = { oid: 'c4a5e0a7-5b7e-4a53-8a4d-1f0d5b2c9e11', tid: TENANT, upn: 'AdeleV@contoso.com', name: 'Adele Vance' };
+  const app: FakeEntraApp = { clientId: API_CLIENT_ID, clientSecret: secret, redirectUris: [redirectUri],
+    consentedScopes: ['User.Read', 'Mail.Read', 'https://management.azure.com/user_impersonation'] };
+  let entra: FakeEntra;
+  let host: string;
+
+  beforeEach(async () => {
+    entra = new FakeEntra({ apps: [app], tenants: [TENANT] });
+    host = await entra.start();
+    entra.addUser(megan, { roles: ['Mcp.Admin'] });
+    entra.addUser(adele);
+  });
+  afterEach(() => entra.stop());
+
+  function webApp(): ConfidentialClientApplication {
+    return new ConfidentialClientApplication({ auth: { clientId: API_CLIENT_ID, authority: `${host}/${TENANT}`, knownAuthorities: [new URL(host).host], clientSecret: secret } });
+  }
+
+  /** The browser's part: follow msal's URL to Entra and read where Entra sends the user back. */
+  async function visit(url: string): Promise<{ status: number; location: URL | undefined; text: string }> {
+    const response = await fetch(url, { redirect: 'manual' });
+    const location = response.headers.get('location');
+    return { status: response.status, location: location ? new URL(location) : undefined, text: await response.text() };
+  }
+
+  async function authorizeUrl(cca: ConfidentialClientApplication, overrides: Record<string, string> = {}): Promise<{ url: string; verifier: string; state: string; nonce: string }> {
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const state = randomBytes(16).toString('base64url');
+    const nonce = randomBytes(16).toString('base64url');
+    const url = new URL(await cca.getAuthCodeUrl({ scopes: signInScopes, redirectUri, codeChallenge: challenge, codeChallengeMethod: 'S256', state, nonce }));
+    for (const [name, value] of Object.entries(overrides)) { url.searchParams.set(name, value); }
+    return { url: url.href, verifier, state, nonce };
+  }
+
+  /** A whole sign-in: the authorization URL, Entra's redirect, the code redeemed by msal. */
+  async function signIn(cca: ConfidentialClientApplication): Promise<AuthenticationResult> {
+    const { url, verifier, nonce } = await authorizeUrl(cca);
+    const code = (await visit(url)).location!.searchParams.get('code')!;
+    return cca.acquireTokenByCode({ code, redirectUri, scopes: signInScopes, codeVerifier: verifier, nonce });
+  }
+
+  async function refused(promise: Promise<unknown>): Promise<Error & { errorCode?: string; subError?: string }> {
+    return promise.then(() => assert.fail('msal should have been refused'), (error: Error) => error);
+  }
+
+  it('signs a user in with msal-node: getAuthCodeUrl, a redirect with the code and state, acquireTokenByCode with the account and app roles', async () => {
+    entra.signInAs(megan);
+    const cca = webApp();
+    const { url, verifier, state, nonce } = await authorizeUrl(cca);
+    assert.ok(url.startsWith(`${host}/${TENANT}/oauth2/v2.0/authorize?`));
+    const answer = await visit(url);
+    assert.equal(answer.status, 302);
+    assert.equal(`${answer.location!.origin}${answer.location!.pathname}`, redirectUri);
+    assert.equal(answer.location!.searchParams.get('state'), state);
+    const code = answer.location!.searchParams.get('code')!;
+    assert.ok(code.length > 40);
+    assert.deepEqual(entra.authorizeRequests, [{ clientId: API_CLIENT_ID, redirectUri, scopes: signInScopes, hasPkce: true, codeChallengeMethod: 'S256', state, outcome: 'code' }]);
+
+    const result = await cca.acquireTokenByCode({ code, redirectUri, scopes: signInScopes, codeVerifier: verifier, nonce });
+    assert.equal(result.account?.homeAccountId, `${megan.oid}.${TENANT}`, 'built from client_info');
+    assert.equal(result.account?.username, megan.upn);
+    assert.equal(result.account?.localAccountId, megan.oid);
+    assert.equal(result.account?.tenantId, TENANT);
+    assert.deepEqual((result.idTokenClaims as IdTokenClaims).roles, ['Mcp.Admin']);
+    const idToken = decode(result.idToken);
+    assert.equal(header(result.idToken).kid, entra.currentKid);
+    assert.equal(idToken.aud, API_CLIENT_ID);
+    assert.equal(idToken.iss, `${host}/${TENANT}/v2.0`);
+    assert.equal(idToken.nonce, nonce);
+    assert.equal(idToken.name, megan.name);
+    for (const name of ['oid', 'tid', 'sub', 'preferred_username', 'iat', 'nbf', 'exp']) { assert.ok(idToken[name] !== undefined, `id token claim ${name}`); }
+    const graph = entra.verifyResourceToken(result.accessToken, GRAPH_RESOURCE);
+    assert.equal(graph?.scp, 'User.Read');
+    assert.equal(graph?.oid, megan.oid);
+    assert.equal(graph?.roles, undefined, 'app roles are for the app, not for Graph');
+    assert.deepEqual(entra.codeRedemptions, [{ clientId: API_CLIENT_ID, tid: TENANT, oid: megan.oid, scopes: ['User.Read'], credential: 'secret' }]);
+  });
+
+  it('answers sign-in scopes alone with a Graph User.Read token, and a login_hint picks that registered user', async () => {
+    entra.signInAs(megan);
+    const cca = webApp();
+    const { url, verifier, nonce } = await authorizeUrl(cca, { login_hint: adele.upn.toUpperCase(), scope: 'openid profile offline_access' });
+    const code = (await visit(url)).location!.searchParams.get('code')!;
+    const result = await cca.acquireTokenByCode({ code, redirectUri, scopes: ['openid', 'profile', 'offline_access'], codeVerifier: verifier, nonce });
+    assert.equal(result.account?.username, adele.upn);
+    assert.equal((result.idTokenClaims as IdTokenClaims).roles, undefined, 'no roles assigned, no roles claim');
+    assert.equal(entra.verifyResourceToken(result.accessToken, GRAPH_RESOURCE)?.scp, 'User.Read');
+    assert.deepEqual(entra.codeRedemptions[0].scopes, []);
+  });
+
+  it('refreshes silently for another Graph scope and for ARM with the refresh token; after revokeSignIns msal raises InteractionRequiredAuthError', async () => {
+    entra.signInAs(megan);
+    const cca = webApp();
+    const { account } = await signIn(cca);
+    assert.ok(account);
+    const mail = await cca.acquireTokenSilent({ account, scopes: ['Mail.Read'], forceRefresh: true });
+    assert.equal(entra.verifyResourceToken(mail.accessToken, GRAPH_RESOURCE)?.scp, 'Mail.Read');
+    const arm = await cca.acquireTokenSilent({ account, scopes: ['https://management.azure.com/user_impersonation'] });
+    assert.equal(entra.verifyResourceToken(arm.accessToken, 'https://management.azure.com')?.scp, 'user_impersonation');
+    assert.deepEqual(entra.refreshGrants, [
+      { clientId: API_CLIENT_ID, tid: TENANT, oid: megan.oid, scopes: ['Mail.Read'], credential: 'secret' },
+      { clientId: API_CLIENT_ID, tid: TENANT, oid: megan.oid, scopes: ['https://management.azure.com/user_impersonation'], credential: 'secret' },
+    ]);
+
+    entra.revokeSignIns(megan.oid);
+    const error = await refused(cca.acquireTokenSilent({ account, scopes: ['Mail.Read'], forceRefresh: true }));
+    assert.ok(error instanceof InteractionRequiredAuthError, `got ${error.name}`);
+    assert.equal(error.errorCode, 'invalid_grant');
+    assert.equal(error.subError, 'bad_token');
+    assert.match(error.message, /AADSTS50173: The provided grant has expired due to it being revoked/);
+    // bad_token makes msal drop the refresh token: the next attempt does not even reach Entra.
+    const again = await refused(cca.acquireTokenSilent({ account, scopes: ['Mail.Read'], forceRefresh: true }));
+    assert.ok(again instanceof InteractionRequiredAuthError);
+    assert.equal(again.errorCode, 'no_tokens_found');
+    assert.equal(entra.refreshGrants.length, 2);
+
+    const fresh = await signIn(cca);
+    assert.ok(await cca.acquireTokenSilent({ account: fresh.account!, scopes: ['Mail.Read'], forceRefresh: true }), 'a new sign-in gets a live refresh token');
+  });
+
+  it('keeps an older refresh token valid after a refresh, and kills refresh tokens unused for 90 days (AADSTS700082)', async () => {
+    entra.signInAs(megan);
+    const first = webApp();
+    const { account } = await signIn(first);
+    const snapshot = first.getTokenCache().serialize();
+    await first.acquireTokenSilent({ account: account!, scopes: ['Mail.Read'], forceRefresh: true });
+    const older = webApp();
+    older.getTokenCache().deserialize(snapshot);
+    assert.ok(await older.acquireTokenSilent({ account: account!, scopes: ['Mail.Read'], forceRefresh: true }), 'the refresh token from before the refresh still works');
+    entra.expireRefreshTokens(megan.oid);
+    const error = await refused(first.acquireTokenSilent({ account: account!, scopes: ['Mail.Read'], forceRefresh: true }));
+    assert.ok(error instanceof InteractionRequiredAuthError);
+    assert.match(error.message, /AADSTS700082/);
+  });
+
+  it('gets tokens silently from a serialized MSAL token cache loaded into a new client, as a server stores it', async () => {
+    entra.signInAs(megan);
+    const cca = webApp();
+    await signIn(cca);
+    const stored = cca.getTokenCache().serialize();
+    assert.ok(JSON.parse(stored).RefreshToken, 'the cache holds the refresh token');
+    const restored = webApp();
+    await restored.getTokenCache().deserialize(stored);
+    const [account]: AccountInfo[] = await restored.getTokenCache().getAllAccounts();
+    assert.equal(account.homeAccountId, `${megan.oid}.${TENANT}`);
+    const arm = await restored.acquireTokenSilent({ account, scopes: ['https://management.azure.com/user_impersonation'] });
+    assert.equal(entra.verifyResourceToken(arm.accessToken, 'https://management.azure.com')?.oid, megan.oid);
+    assert.equal(entra.refreshGrants.length, 1, 'a new resource: from the refresh token, not the cache');
+  });
+
+  it('refuses a wrong code_verifier (AADSTS501481), a replayed code (AADSTS54005), an expired code (AADSTS70008) and another redirect URI (AADSTS50011)', async () => {
+    entra.signInAs(megan);
+    const cca = webApp();
+    const redeem = async (change: { codeVerifier?: string; redirectUri?: string; expire?: boolean; twice?: boolean }) => {
+      const { url, verifier, nonce } = await authorizeUrl(cca);
+      const code = (await visit(url)).location!.searchParams.get('code')!;
+      if (change.expire) { entra.expireAuthorizationCodes(); }
+      const request = { code, redirectUri: change.redirectUri ?? redirectUri, scopes: signInScopes, codeVerifier: change.codeVerifier ?? verifier, nonce };
+      if (change.twice) { await cca.acquireTokenByCode(request); }
+      return refused(cca.acquireTokenByCode(request));
+    };
+    const wrongVerifier = await redeem({ codeVerifier: (await new CryptoProvider().generatePkceCodes()).verifier });
+    assert.equal(wrongVerifier.errorCode, 'invalid_grant');
+    assert.match(wrongVerifier.message, /AADSTS501481/);
+    const replayed = await redeem({ twice: true });
+    assert.equal(replayed.errorCode, 'invalid_grant');
+    assert.match(replayed.message, /AADSTS54005/);
+    assert.match((await redeem({ expire: true })).message, /AADSTS70008/);
+    const otherRedirect = await redeem({ redirectUri: 'https://mcp.contoso.example/other' });
+    assert.equal(otherRedirect.errorCode, 'invalid_grant');
+    assert.match(otherRedirect.message, /AADSTS50011/);
+    assert.equal(entra.codeRedemptions.length, 1, 'only the first use of the replayed code');
+  });
+
+  it('/authorize shows an error page, never a redirect, for an unregistered redirect URI (AADSTS50011) or client (AADSTS700016), escaping what it echoes', async () => {
+    entra.signInAs(megan);
+    const cca = webApp();
+    const hostile = 'https://evil.example/cb?<script>alert(1)</script>';
+    const page = await visit((await authorizeUrl(cca, { redirect_uri: hostile })).url);
+    assert.equal(page.status, 400);
+    assert.equal(page.location, undefined);
+    assert.match(page.text, /AADSTS50011: The redirect URI/);
+    assert.ok(!page.text.includes('<script>'), 'the echoed redirect URI is escaped');
+    const unknownClient = await visit((await authorizeUrl(cca, { client_id: '11111111-2222-3333-4444-555555555555' })).url);
+    assert.equal(unknownClient.status, 400);
+    assert.match(unknownClient.text, /AADSTS700016/);
+    assert.deepEqual(entra.authorizeRequests.map(request => request.outcome), ['AADSTS50011', 'AADSTS700016']);
+  });
+
+  it('/authorize sends missing or plain PKCE back to the redirect URI as error=invalid_request with the state', async () => {
+    entra.signInAs(megan);
+    const cca = webApp();
+    const noPkce = new URL((await authorizeUrl(cca)).url);
+    noPkce.searchParams.delete('code_challenge');
+    noPkce.searchParams.delete('code_challenge_method');
+    for (const url of [noPkce.href, (await authorizeUrl(cca, { code_challenge_method: 'plain' })).url]) {
+      const answer = await visit(url);
+      assert.equal(answer.status, 302);
+      assert.equal(`${answer.location!.origin}${answer.location!.pathname}`, redirectUri);
+      assert.equal(answer.location!.searchParams.get('error'), 'invalid_request');
+      assert.match(answer.location!.searchParams.get('error_description') ?? '', /^AADSTS\d+: /);
+      assert.equal(answer.location!.searchParams.get('state'), new URL(url).searchParams.get('state'));
+      assert.equal(answer.location!.searchParams.get('code'), null);
+    }
+    assert.deepEqual(entra.authorizeRequests.map(request => request.hasPkce), [false, true]);
+  });
+
+  it('/authorize with nobody signed in: 400 AADSTS50058, or login_required to the redirect URI with prompt=none', async () => {
+    const cca = webApp();
+    const page = await visit((await authorizeUrl(cca)).url);
+    assert.equal(page.status, 400);
+    assert.match(page.text, /AADSTS50058/);
+    const silent = await visit((await authorizeUrl(cca, { prompt: 'none' })).url);
+    assert.equal(silent.status, 302);
+    assert.equal(silent.location!.searchParams.get('error'), 'login_required');
+    assert.match(silent.location!.searchParams.get('error_description') ?? '', /^AADSTS50058/);
+    entra.signInAs(megan);
+    assert.equal((await visit((await authorizeUrl(cca)).url)).status, 302);
+    entra.signOut();
+    assert.equal((await visit((await authorizeUrl(cca)).url)).status, 400);
   });
 });

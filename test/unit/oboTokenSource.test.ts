@@ -111,6 +111,17 @@ describe('remote server: On-Behalf-Of token source', function () {
       (error: unknown) => isToolError(error) && error.code === 'NotSignedIn' && /Sign in again/.test(error.message));
   });
 
+  it('says to sign in again when Entra asks for interaction (multi-factor authentication, Conditional Access)', async () => {
+    const tokens = source();
+    entra.failTokenEndpoint({ status: 400, body: {
+      error: 'interaction_required', suberror: 'basic_action', error_codes: [50076],
+      error_description: 'AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access \'00000003-0000-0000-c000-000000000000\'.',
+      claims: '{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}',
+    } });
+    await assert.rejects(runAs(as(ALICE), () => tokens.getToken('get_my_profile', ['User.Read'])),
+      (error: unknown) => isToolError(error) && error.code === 'NotSignedIn' && /multi-factor authentication or a Conditional Access/.test(error.message));
+  });
+
   it('has no caller outside a request', async () => {
     await assert.rejects(source().getToken('get_my_profile', ['User.Read']), (error: unknown) => isToolError(error) && error.code === 'NotSignedIn');
   });

@@ -380,6 +380,8 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: number, token: Cancel
   let cancelled: Disposable | undefined;
   const bound = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(brokerResponseError('Timeout', `No token within ${Math.round(timeoutMs / 1000)} s (was a sign-in left open?). Try again.`)), timeoutMs);
+    // A deadline is no reason to keep a process alive (a test run that is done would wait minutes).
+    timer.unref();
     cancelled = token.onCancellationRequested(() => reject(brokerResponseError('Timeout', 'The request was cancelled.')));
   });
   try {
