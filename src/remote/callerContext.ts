@@ -10,7 +10,7 @@ import { Caller } from './tokenValidator';
 export interface CallContext {
   readonly caller: Caller;
   /** The caller's own token: the On-Behalf-Of assertion, sent to Entra and nowhere else. */
-  readonly assertion: string;
+  readonly assertion?: string;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

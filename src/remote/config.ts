@@ -20,7 +20,22 @@ export interface TlsConfig {
   readonly key: Buffer;
 }
 
+/** Proxy mode: the server is its own authorization server in front of Entra ID. */
+export interface ProxyConfig {
+  /** PKCS#8 PEM (ES256 or RS256) for the access tokens the server issues. */
+  readonly signingKeyPem: string;
+  /** AES-256 keys for data at rest, newest first. */
+  readonly encryptionKeys: readonly Buffer[];
+  /** Patterns (`*` = any characters) a registered redirect URI must match. */
+  readonly allowedRedirects: readonly string[];
+}
+
+export const DEFAULT_ALLOWED_REDIRECTS = ['http://127.0.0.1:*', 'http://localhost:*', 'http://[::1]:*', 'https://*'];
+
 export interface RemoteConfig {
+  /** `entra`: clients bring Entra tokens for our API; `proxy`: clients sign in through this server. */
+  readonly authMode: 'entra' | 'proxy';
+  readonly proxy?: ProxyConfig;
   readonly tenantId: string;
   /** The home tenant first, then ENTRA_MCP_ALLOWED_TENANTS. */
   readonly allowedTenants: readonly string[];
@@ -75,6 +90,10 @@ export const REMOTE_SETTINGS: ReadonlyArray<{ readonly name: string; readonly me
   { name: 'ENTRA_MCP_TLS_KEY', meaning: 'PEM private key file for ENTRA_MCP_TLS_CERT' },
   { name: 'ENTRA_MCP_TRUST_PROXY', meaning: '`true` behind a TLS-terminating proxy: plain HTTP off loopback, X-Forwarded-* trusted' },
   { name: 'ENTRA_MCP_CORS_ORIGINS', meaning: 'optional comma list of browser origins allowed to call (CORS); default none' },
+  { name: 'ENTRA_MCP_AUTH_MODE', meaning: '`entra` (default: clients sign in to Entra for this API) or `proxy` (this server is the authorization server, for any MCP client)' },
+  { name: 'ENTRA_MCP_SIGNING_KEY', meaning: 'proxy mode: the PEM text (PKCS#8, ES256 or RS256) of the key that signs the access tokens the server issues' },
+  { name: 'ENTRA_MCP_TOKEN_ENCRYPTION_KEY', meaning: 'proxy mode: base64 of 32 random bytes encrypting stored tokens and sessions; a comma list (newest first) rotates' },
+  { name: 'ENTRA_MCP_ALLOWED_REDIRECTS', meaning: 'proxy mode: comma list of patterns client redirect URIs must match; default loopback http and any https' },
 ];
 
 /** Thrown for a bad setting; the message names it and says what to set. */
@@ -101,7 +120,10 @@ export function readRemoteConfig(env: NodeJS.ProcessEnv): RemoteConfig {
     enabledTools: list(env, 'ENTRA_MCP_ENABLED_TOOLS'),
   };
   const roles = env.ENTRA_MCP_ROLES?.trim() ? parseRoleMap(env.ENTRA_MCP_ROLES, 'ENTRA_MCP_ROLES') : DEFAULT_ROLE_MAP;
+  const authMode = readAuthMode(env);
   return {
+    authMode,
+    proxy: authMode === 'proxy' ? readProxy(env) : undefined,
     tenantId,
     allowedTenants: [tenantId, ...list(env, 'ENTRA_MCP_ALLOWED_TENANTS').map(value => checkedGuid(value, 'ENTRA_MCP_ALLOWED_TENANTS'))],
     clientId: guid(env, 'ENTRA_MCP_CLIENT_ID', true) as string,
@@ -123,6 +145,29 @@ export function readRemoteConfig(env: NodeJS.ProcessEnv): RemoteConfig {
     trustProxy,
     corsOrigins: list(env, 'ENTRA_MCP_CORS_ORIGINS').map(origin => readOrigin(origin)),
   };
+}
+
+function readAuthMode(env: NodeJS.ProcessEnv): 'entra' | 'proxy' {
+  const mode = text(env, 'ENTRA_MCP_AUTH_MODE') ?? 'entra';
+  if (mode !== 'entra' && mode !== 'proxy') {
+    throw new ConfigError(`ENTRA_MCP_AUTH_MODE must be entra or proxy, not "${mode}".`);
+  }
+  return mode;
+}
+
+function readProxy(env: NodeJS.ProcessEnv): ProxyConfig {
+  const signingKeyPem = env.ENTRA_MCP_SIGNING_KEY?.trim();
+  if (!signingKeyPem || !/^-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----$/.test(signingKeyPem)) {
+    throw new ConfigError('ENTRA_MCP_SIGNING_KEY is required in proxy mode: the PEM text (not a path) of a PKCS#8 private key, ' +
+      'e.g. from `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`.');
+  }
+  const keys = list(env, 'ENTRA_MCP_TOKEN_ENCRYPTION_KEY').map(value => Buffer.from(value, 'base64'));
+  if (keys.length === 0 || keys.some(key => key.length !== 32)) {
+    throw new ConfigError('ENTRA_MCP_TOKEN_ENCRYPTION_KEY is required in proxy mode: base64 of 32 random bytes ' +
+      '(`openssl rand -base64 32`), or a comma list of them, newest first.');
+  }
+  const allowedRedirects = list(env, 'ENTRA_MCP_ALLOWED_REDIRECTS');
+  return { signingKeyPem, encryptionKeys: keys, allowedRedirects: allowedRedirects.length ? allowedRedirects : DEFAULT_ALLOWED_REDIRECTS };
 }
 
 /** Whether an address is loopback: the only place plain HTTP is served without a proxy in front. */

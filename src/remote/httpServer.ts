@@ -10,6 +10,7 @@ import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AuditLog } from './audit';
+import { isAuthPath } from './proxy/authRoutes';
 import { toAuthInfo } from './callerContext';
 import { RemoteConfig, isLoopbackHost } from './config';
 import { UserRateLimiter } from './rateLimit';
@@ -22,6 +23,8 @@ import { AuthFailure, Caller } from './tokenValidator';
 export interface TokenCheck {
   readonly ready: boolean;
   readonly authorizationServer: string;
+  /** The scope clients ask for: in challenges and the protected resource metadata. */
+  readonly scope: string;
   validate(token: string): Promise<Caller>;
 }
 
@@ -32,6 +35,8 @@ export interface FrontDoorDeps {
   readonly access: ToolAccess;
   readonly limiter: UserRateLimiter;
   readonly audit: AuditLog;
+  /** Proxy mode: the authorization server's endpoints. */
+  readonly authRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
 
 /** Largest JSON-RPC body accepted: tool arguments are small; a mail body is the largest. */
@@ -47,7 +52,7 @@ export class FrontDoor {
 
   constructor(private readonly deps: FrontDoorDeps) {
     const { config } = deps;
-    this.scopeUri = `api://${config.clientId}/${config.scope}`;
+    this.scopeUri = deps.validator.scope;
     this.allowedHosts = new Set([config.publicUrl.host.toLowerCase(), ...loopbackHosts(config)]);
     this.allowedOrigins = new Set([config.publicUrl.origin, ...config.corsOrigins]);
   }
@@ -89,6 +94,10 @@ export class FrontDoor {
       this.allowCors(req, res);
       return json(res, 200, this.protectedResourceMetadata());
     }
+    if (this.deps.authRoutes && isAuthPath(path)) {
+      if (this.checkHost(req, res, requestId)) { this.deps.authRoutes(req, res); }
+      return;
+    }
     if (path !== this.deps.config.publicUrl.pathname) {
       return json(res, 404, { error: 'not_found' });
     }
@@ -118,11 +127,7 @@ export class FrontDoor {
 
   /** DNS-rebinding protection: the Host must be ours, and a browser's Origin our own (or configured). */
   private checkHostAndOrigin(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): boolean {
-    const forwarded = this.deps.config.trustProxy ? firstValue(req.headers['x-forwarded-host']) : undefined;
-    const host = (forwarded ?? req.headers.host ?? '').toLowerCase();
-    if (!this.allowedHosts.has(host)) {
-      this.refuse(req, requestId, 421, 'host', `Host "${host.slice(0, 100)}" is not this server's`);
-      jsonRpcError(res, 421, -32000, `This server answers only for ${this.deps.config.publicUrl.host}; set ENTRA_MCP_PUBLIC_URL to the URL clients use.`);
+    if (!this.checkHost(req, res, requestId)) {
       return false;
     }
     const origin = req.headers.origin;
@@ -132,6 +137,17 @@ export class FrontDoor {
       return false;
     }
     this.allowCors(req, res);
+    return true;
+  }
+
+  private checkHost(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): boolean {
+    const forwarded = this.deps.config.trustProxy ? firstValue(req.headers['x-forwarded-host']) : undefined;
+    const host = (forwarded ?? req.headers.host ?? '').toLowerCase();
+    if (!this.allowedHosts.has(host)) {
+      this.refuse(req, requestId, 421, 'host', `Host "${host.slice(0, 100)}" is not this server's`);
+      jsonRpcError(res, 421, -32000, `This server answers only for ${this.deps.config.publicUrl.host}; set ENTRA_MCP_PUBLIC_URL to the URL clients use.`);
+      return false;
+    }
     return true;
   }
 

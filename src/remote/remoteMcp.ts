@@ -30,6 +30,8 @@ export interface RemoteMcp {
   readonly mux: StatelessMux;
   /** Every served tool's name, in list order. */
   readonly toolNames: readonly string[];
+  /** Every served tool as `tools/list` describes it. */
+  readonly tools: readonly Tool[];
 }
 
 export async function createRemoteMcp(options: RemoteMcpOptions): Promise<RemoteMcp> {
@@ -44,7 +46,7 @@ export async function createRemoteMcp(options: RemoteMcpOptions): Promise<Remote
   });
   const mux = new StatelessMux();
   await server.connect(mux);
-  return { server, mux, toolNames: tools.map(tool => tool.name) };
+  return { server, mux, toolNames: tools.map(tool => tool.name), tools };
 }
 
 /** Refuses a tool the caller's roles do not grant, naming the role to ask for; otherwise runs it as the caller. */

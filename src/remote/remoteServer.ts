@@ -6,19 +6,30 @@
 import * as http from 'node:http';
 import { AuditLog } from './audit';
 import { credentialOptions } from './clientCredential';
-import { RemoteConfig } from './config';
-import { FrontDoor, listen } from './httpServer';
+import { RemoteConfig, isLoopbackHost } from './config';
+import { DelegatedTokenSource } from './delegatedTokenSource';
+import { FrontDoor, TokenCheck, listen } from './httpServer';
+import { EntraApp } from './msalApplication';
 import { OboTokenSource } from './oboTokenSource';
+import { authRoutes } from './proxy/authRoutes';
+import { MemoryAuthStore } from './proxy/authStore';
+import { ClientRegistry } from './proxy/clientRegistry';
+import { EntraSessions } from './proxy/entraSessions';
+import { Grants } from './proxy/grants';
+import { IssuedTokens } from './proxy/issuedTokens';
+import { ProxyProvider } from './proxy/proxyProvider';
+import { SealedBox } from './proxy/sealedBox';
 import { UserRateLimiter } from './rateLimit';
 import { ToolAccess } from './rbac';
-import { createRemoteMcp } from './remoteMcp';
+import { RemoteMcp, createRemoteMcp } from './remoteMcp';
 import { EntraTokenValidator } from './tokenValidator';
 
 export interface RunningRemoteServer {
   readonly server: http.Server;
   readonly port: number;
-  readonly tokens: OboTokenSource;
-  readonly validator: EntraTokenValidator;
+  readonly tokens: DelegatedTokenSource;
+  /** Proxy mode's store (tests look inside it for plaintext tokens). */
+  readonly authStore?: MemoryAuthStore;
   /** Waits until signing keys are loaded (`/readyz` is 200). */
   readonly ready: Promise<void>;
   /** Stops accepting, lets requests in flight finish (at most `graceMs`), then closes. */
@@ -28,27 +39,31 @@ export interface RunningRemoteServer {
 /** Timings tests shorten; deployments keep the defaults. */
 export interface RemoteTuning {
   readonly jwksCooldownMs?: number;
+  /** The authorization server store's clock (tests move it to expire codes). */
+  readonly now?: () => number;
+}
+
+/** How callers authenticate and where tools' tokens come from: the part that differs between the modes. */
+interface AuthMode {
+  readonly tokens: DelegatedTokenSource;
+  readonly validator: TokenCheck & { start(onError: (error: Error) => void): Promise<void>; stop(): void };
+  /** Proxy mode: the authorization server's routes, once the tools are known. */
+  authRoutes?(mcp: RemoteMcp): (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  readonly authStore?: MemoryAuthStore;
 }
 
 export async function startRemoteServer(givenConfig: RemoteConfig, audit: AuditLog, version: string, tuning: RemoteTuning = {}): Promise<RunningRemoteServer> {
   const { server, port } = await listen(givenConfig);
   const config = withBoundPort(givenConfig, port);
   const access = new ToolAccess(config.roles, config.requireRoles);
-  const tokens = new OboTokenSource({
-    authorityHost: config.authorityHost, tenantId: config.tenantId, clientId: config.clientId,
-    credential: credentialOptions(config.credential, config.cloud.name), cloud: config.cloud,
-    armEndpoint: config.armEndpoint, tools: config.tools,
-  });
-  const validator = new EntraTokenValidator({
-    authorityHost: config.authorityHost, tenantId: config.tenantId, allowedTenants: config.allowedTenants,
-    clientId: config.clientId, scope: config.scope, jwksCooldownMs: tuning.jwksCooldownMs,
-  });
+  const mode = config.authMode === 'proxy' ? await proxyMode(config, audit, tuning) : entraMode(config, tuning);
+  const { tokens, validator } = mode;
   const mcp = await createRemoteMcp({
     tokens, graphEndpoint: config.graphEndpoint, armEndpoint: config.armEndpoint, selection: config.tools, access, version,
   });
-  const frontDoor = new FrontDoor({ config, validator, mcp, access, limiter: new UserRateLimiter(config.rateLimitPerMinute), audit });
+  const frontDoor = new FrontDoor({ config, validator, mcp, access, limiter: new UserRateLimiter(config.rateLimitPerMinute), audit, authRoutes: mode.authRoutes?.(mcp) });
   server.on('request', frontDoor.handle);
-  audit.event('listening', { url: config.publicUrl.href, port, tls: config.tls !== undefined, tools: mcp.toolNames.length, credential: config.credential.kind });
+  audit.event('listening', { url: config.publicUrl.href, port, tls: config.tls !== undefined, tools: mcp.toolNames.length, credential: config.credential.kind, authMode: config.authMode });
   const ready = validator.start(error => audit.event('signing_keys_unavailable', { message: describeNetworkError(error) }, 'warn'))
     .then(() => audit.event('ready', { authorizationServer: validator.authorizationServer }));
   const close = async (graceMs = 25_000) => {
@@ -63,7 +78,49 @@ export async function startRemoteServer(givenConfig: RemoteConfig, audit: AuditL
     await closed;
     await mcp.server.close();
   };
-  return { server, port, tokens, validator, ready, close };
+  return { server, port, tokens, authStore: mode.authStore, ready, close };
+}
+
+function entraApp(config: RemoteConfig): EntraApp {
+  return { authorityHost: config.authorityHost, clientId: config.clientId, credential: credentialOptions(config.credential, config.cloud.name) };
+}
+
+/** Entra mode: clients bring Entra tokens for our API; tools' tokens come On-Behalf-Of them. */
+function entraMode(config: RemoteConfig, tuning: RemoteTuning): AuthMode {
+  return {
+    tokens: new OboTokenSource({ ...entraApp(config), tenantId: config.tenantId, cloud: config.cloud, armEndpoint: config.armEndpoint, tools: config.tools }),
+    validator: new EntraTokenValidator({
+      authorityHost: config.authorityHost, tenantId: config.tenantId, allowedTenants: config.allowedTenants,
+      clientId: config.clientId, scope: config.scope, jwksCooldownMs: tuning.jwksCooldownMs,
+    }),
+  };
+}
+
+/** Proxy mode: this server is the authorization server; tools' tokens come from each user's stored Entra session. */
+async function proxyMode(config: RemoteConfig, audit: AuditLog, tuning: RemoteTuning): Promise<AuthMode> {
+  const proxy = config.proxy as NonNullable<RemoteConfig['proxy']>;
+  const issuer = config.publicUrl.origin;
+  const box = new SealedBox(proxy.encryptionKeys);
+  const store = new MemoryAuthStore(tuning.now);
+  const issued = await IssuedTokens.create(proxy.signingKeyPem, issuer, config.publicUrl.href);
+  const sessions = new EntraSessions({
+    app: entraApp(config), signInTenant: config.allowedTenants.length > 1 ? 'organizations' : config.tenantId,
+    allowedTenants: config.allowedTenants, redirectUri: `${issuer}/auth/callback`,
+  }, store, box);
+  const registry = new ClientRegistry(store, box, { allowedRedirects: proxy.allowedRedirects, allowPrivateMetadataHosts: isLoopbackHost(config.host) });
+  return {
+    tokens: new DelegatedTokenSource({ exchange: sessions.exchange, tenantId: config.tenantId, cloud: config.cloud, armEndpoint: config.armEndpoint, tools: config.tools }),
+    validator: Object.assign(issued, { start: async () => undefined, stop: () => undefined }),
+    authStore: store,
+    authRoutes: mcp => authRoutes({
+      provider: new ProxyProvider({
+        registry, grants: new Grants(store, box), sessions, tokens: issued, box, audit, resource: config.publicUrl,
+        authorityOrigin: config.authorityHost, serverName: 'Entra MCP tools', secureCookies: config.publicUrl.protocol === 'https:',
+        tools: mcp.tools.map(tool => ({ name: tool.name, title: tool.title ?? tool.name, readOnly: tool.annotations?.readOnlyHint === true })),
+      }),
+      issuer, jwks: { keys: [issued.jwk] }, scopes: [issued.scope], trustProxy: config.trustProxy,
+    }),
+  };
 }
 
 /** A public URL derived from the loopback address follows the port actually bound (port 0 in tests). */

@@ -64,6 +64,11 @@ export class EntraTokenValidator {
     return this.jwks?.jwks() !== undefined;
   }
 
+  /** The scope clients request: the delegated scope of our API. */
+  get scope(): string {
+    return `api://${this.options.clientId}/${this.options.scope}`;
+  }
+
   /** The home tenant's issuer: what the protected resource metadata names as authorization server. */
   get authorizationServer(): string {
     return issuerFor(this.options.authorityHost, this.options.tenantId);

@@ -3,6 +3,7 @@
  * deployment would run it: configuration from environment variables, MSAL talking to the
  * token endpoint for real, Graph accepting only tokens that came out of On-Behalf-Of.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -24,6 +25,8 @@ export const BOB: FakeEntraUser = { oid: 'b0b00000-0000-4000-8000-000000000002',
 
 export interface RemoteHarness {
   readonly entra: FakeEntra;
+  /** The server's app registration at the fake Entra (tests may change it). */
+  readonly app: FakeEntraApp;
   readonly graph: FakeGraph;
   readonly running: RunningRemoteServer;
   /** The MCP endpoint. */
@@ -45,6 +48,18 @@ export interface HarnessOptions {
   /** Started fakes to reuse (the process tests share them). */
   readonly entra?: FakeEntra;
   readonly tuning?: RemoteTuning;
+}
+
+/** The settings of proxy mode: a fresh signing key and encryption key. */
+export function proxyEnv(): Record<string, string> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const encryptionKey = randomBytes(32).toString('base64');
+  rememberCredential(encryptionKey);
+  return {
+    ENTRA_MCP_AUTH_MODE: 'proxy',
+    ENTRA_MCP_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    ENTRA_MCP_TOKEN_ENCRYPTION_KEY: encryptionKey,
+  };
 }
 
 /** The environment a deployment would set, pointing at the fakes. */
@@ -71,7 +86,8 @@ export function oboOnlyGraph(entra: FakeEntra): FakeGraph {
 
 export async function startRemoteHarness(options: HarnessOptions = {}): Promise<RemoteHarness> {
   const ownEntra = !options.entra;
-  const entra = options.entra ?? new FakeEntra({ apps: [{ clientId: SERVER_CLIENT_ID, clientSecret: SERVER_SECRET, ...options.app }] });
+  const app: FakeEntraApp = { clientId: SERVER_CLIENT_ID, clientSecret: SERVER_SECRET, ...options.app };
+  const entra = options.entra ?? new FakeEntra({ apps: [app] });
   if (ownEntra) { await entra.start(); }
   const graph = oboOnlyGraph(entra);
   await graph.start();
@@ -80,8 +96,10 @@ export async function startRemoteHarness(options: HarnessOptions = {}): Promise<
   const running = await startRemoteServer(config, new AuditLog(auditSink(audit)), 'test', options.tuning);
   await running.ready;
   const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${running.port}/mcp`;
+  // The app registration's redirect URI for proxy mode's sign-in, known once the port is.
+  app.redirectUris = [`${new URL(url).origin}/auth/callback`];
   return {
-    entra, graph, running, url, audit,
+    entra, app, graph, running, url, audit,
     token: (user, issue = {}) => entra.issueAccessToken({ user, audience: SERVER_CLIENT_ID, scp: 'access_as_user', roles: ['Tools.Read'], ...issue }),
     connect: async (token, clientName = 'remote-test') => {
       const client = new Client({ name: clientName, version: '1.0.0' });

@@ -108,7 +108,7 @@ describe('remote server: On-Behalf-Of token source', function () {
     const tokens = source();
     const expired = { ...as(ALICE), assertion: entra.issueAccessToken({ user: ALICE, audience: SERVER_CLIENT_ID, scp: 'access_as_user', expiresInSeconds: -60 }) };
     await assert.rejects(runAs(expired, () => tokens.getToken('get_my_profile', ['User.Read'])),
-      (error: unknown) => isToolError(error) && error.code === 'NotSignedIn' && /Sign in again/.test(error.message));
+      (error: unknown) => isToolError(error) && error.code === 'NotSignedIn' && /sign in again/i.test(error.message));
   });
 
   it('says to sign in again when Entra asks for interaction (multi-factor authentication, Conditional Access)', async () => {
