@@ -90,8 +90,9 @@ export class FrontDoor {
       return json(res, this.deps.validator.ready ? 200 : 503, { status: this.deps.validator.ready ? 'ready' : 'starting' });
     }
     if (req.method === 'GET' && (path === PRM_PATH || path === `${PRM_PATH}${this.deps.config.publicUrl.pathname}`)) {
+      // A public document: browser-based clients read it across origins.
       res.setHeader('Cache-Control', 'public, max-age=3600');
-      this.allowCors(req, res);
+      res.setHeader('Access-Control-Allow-Origin', '*');
       return json(res, 200, this.protectedResourceMetadata());
     }
     if (this.deps.authRoutes && isAuthPath(path)) {

@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { REMOTE_SETTINGS } from '../../src/remote/config';
 import { FakeEntra } from '../helpers/fakeEntra';
@@ -45,6 +46,8 @@ function collect(child: ChildProcess): () => { stdout: string; stderr: string } 
   return () => ({ stdout, stderr });
 }
 
+const TEST_SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
 const minimal = { ENTRA_MCP_TENANT_ID: '3f2a6c1e-8b4d-4e7a-9c5f-1d2e3f4a5b6c', ENTRA_MCP_CLIENT_ID: SERVER_CLIENT_ID, ENTRA_MCP_CLIENT_SECRET: SERVER_SECRET, ENTRA_MCP_PORT: '0' };
 
 describe('remote server: the built dist/remote.js', function () {
@@ -75,6 +78,11 @@ describe('remote server: the built dist/remote.js', function () {
     ['an unreadable certificate credential', { ENTRA_MCP_CLIENT_SECRET: '', ENTRA_MCP_CLIENT_CERTIFICATE: join(TLS_DIR, 'missing.pem') }, /ENTRA_MCP_CLIENT_CERTIFICATE: cannot read/],
     ['a certificate file without its key', { ENTRA_MCP_CLIENT_SECRET: '', ENTRA_MCP_CLIENT_CERTIFICATE: join(TLS_DIR, 'localhost.pem') }, /PKCS#8 private key/],
     ['a public URL that is not the MCP endpoint', { ENTRA_MCP_PUBLIC_URL: 'https://mcp.contoso.com/' }, /ending in \/mcp/],
+    ['an unknown auth mode', { ENTRA_MCP_AUTH_MODE: 'oauth' }, /ENTRA_MCP_AUTH_MODE must be entra or proxy/],
+    ['proxy mode without a signing key', { ENTRA_MCP_AUTH_MODE: 'proxy' }, /ENTRA_MCP_SIGNING_KEY is required in proxy mode: the PEM text/],
+    ['proxy mode with a signing key path instead of its text', { ENTRA_MCP_AUTH_MODE: 'proxy', ENTRA_MCP_SIGNING_KEY: '/etc/keys/signing.pem' }, /the PEM text \(not a path\)/],
+    ['proxy mode without an encryption key', { ENTRA_MCP_AUTH_MODE: 'proxy', ENTRA_MCP_SIGNING_KEY: TEST_SIGNING_KEY }, /ENTRA_MCP_TOKEN_ENCRYPTION_KEY is required/],
+    ['proxy mode with a short encryption key', { ENTRA_MCP_AUTH_MODE: 'proxy', ENTRA_MCP_SIGNING_KEY: TEST_SIGNING_KEY, ENTRA_MCP_TOKEN_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, /base64 of 32 random bytes/],
   ];
   for (const [what, change, says] of refusals) {
     it(`refuses to start with ${what}, naming the variable`, async () => {

@@ -12,7 +12,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { OAuthClientProvider, auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { AddressInfo } from 'node:net';
 import { recordVisible, rememberCredential } from '../helpers/leakWatch';
+import { startLocalHttps, stopLocalHttps } from '../helpers/localHttps';
 import { ALICE, BOB, RemoteHarness, proxyEnv, resultText, startRemoteHarness } from '../helpers/remoteHarness';
 
 const CLIENT_REDIRECT = 'http://127.0.0.1:53682/callback';
@@ -274,6 +276,54 @@ describe('remote server: proxy mode (its own authorization server)', function ()
     recordVisible('inspector stdout', stdout);
     assert.equal(code, 0, stderr);
     assert.ok((JSON.parse(stdout) as { tools: Array<{ name: string }> }).tools.some(tool => tool.name === 'get_my_profile'));
+  });
+
+  it('accepts a client named by its client ID metadata document (CIMD), and refuses a document that does not name itself', async () => {
+    const documents = await startLocalHttps((req, res) => {
+      const url = `https://127.0.0.1:${(documents.address() as AddressInfo).port}${req.url}`;
+      const document = { client_id: req.url === '/wrong.json' ? 'https://elsewhere.example/client.json' : url, client_name: 'Metadata Client', redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: 'none' };
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(document));
+    });
+    try {
+      const base = `https://127.0.0.1:${(documents.address() as AddressInfo).port}`;
+      const authorize = (clientId: string) => {
+        const url = new URL('/authorize', remote.url);
+        url.search = new URLSearchParams({ client_id: clientId, redirect_uri: CLIENT_REDIRECT, response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 's', resource: remote.url }).toString();
+        return fetch(url, { redirect: 'manual' });
+      };
+      const page = await authorize(`${base}/client.json`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /Metadata Client/);
+      assert.equal((await authorize(`${base}/wrong.json`)).status, 400);
+    } finally {
+      await stopLocalHttps(documents);
+    }
+  });
+
+  it('takes roles from the Entra id token: a user without one is refused at the MCP endpoint, naming Tools.Read', async () => {
+    const carol = { oid: 'ca201000-0000-4000-8000-000000000003', tid: ALICE.tid, upn: 'carol@contoso.com', name: 'Carol' };
+    remote.entra.addUser(carol, { roles: [] });
+    remote.entra.signInAs(carol);
+    try {
+      const provider = await signIn(remote, new TestClientProvider('No role'));
+      const response = await fetch(remote.url, {
+        method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${provider.saved?.access_token}` },
+      });
+      assert.equal(response.status, 403);
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /Tools\.Read/);
+    } finally {
+      remote.entra.signInAs(ALICE);
+    }
+  });
+
+  it('refuses an Entra token at the MCP endpoint: in proxy mode only its own tokens are accepted', async () => {
+    const response = await fetch(remote.url, {
+      method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${remote.token(ALICE)}` },
+    });
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
   });
 
   it('says to sign in again when the user\'s Entra session is dead, and refuses to refresh it', async () => {

@@ -33,12 +33,13 @@ export function authRoutes(options: AuthRoutesOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ? 1 : false);
   const metadata = authorizationServerMetadata(issuer, options.scopes);
+  // Public documents: browser-based clients (MCP Inspector's web UI) read them across origins.
   const serveMetadata = (_req: Request, res: Response) => {
-    res.set('Cache-Control', 'public, max-age=3600').json(metadata);
+    res.set({ 'Cache-Control': 'public, max-age=3600', 'Access-Control-Allow-Origin': '*' }).json(metadata);
   };
   app.get('/.well-known/oauth-authorization-server', serveMetadata);
   app.get('/.well-known/openid-configuration', serveMetadata);
-  app.get('/jwks', (_req, res) => { res.set('Cache-Control', 'public, max-age=3600').json(options.jwks); });
+  app.get('/jwks', (_req, res) => { res.set({ 'Cache-Control': 'public, max-age=3600', 'Access-Control-Allow-Origin': '*' }).json(options.jwks); });
   app.post('/authorize/consent', express.urlencoded({ extended: false, limit: '8kb' }), handle(provider.decide));
   app.get('/auth/callback', handle(provider.callback));
   app.use('/authorize', authorizationHandler({ provider }));
