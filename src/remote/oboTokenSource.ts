@@ -2,26 +2,13 @@
  * Entra mode's token source: the caller's own token is the assertion of an On-Behalf-Of
  * exchange (`acquireTokenOnBehalfOf`), sent to Entra ID and nowhere else.
  */
-import { CloudDescription } from '../shared/clouds';
-import { ToolSelection } from '../shared/toolCatalogue';
 import { ToolError } from '../server/toolError';
-import { CredentialOptions } from './clientCredential';
-import { DelegatedTokenSource, TokenExchange } from './delegatedTokenSource';
+import { DelegatedOptions, DelegatedTokenSource, TokenExchange } from './delegatedTokenSource';
 import { entraToolError } from './entraErrors';
 import { EntraApp, confidentialClient } from './msalApplication';
 
-export interface OboOptions {
-  readonly authorityHost: string;
-  readonly tenantId: string;
-  readonly clientId: string;
-  readonly credential: CredentialOptions;
-  readonly cloud: CloudDescription;
-  readonly armEndpoint: string;
-  readonly tools: ToolSelection;
-  readonly refreshMarginMs?: number;
-  readonly maxCachedTokens?: number;
-  readonly now?: () => number;
-}
+/** The server's app registration, and the token source's settings. */
+export type OboOptions = EntraApp & Omit<DelegatedOptions, 'exchange'>;
 
 export class OboTokenSource extends DelegatedTokenSource {
   constructor(options: OboOptions) {
