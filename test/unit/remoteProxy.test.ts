@@ -240,6 +240,22 @@ describe('remote server: proxy mode (its own authorization server)', function ()
     assert.equal(fresh.status, 200, 'another browser (no cookie) sees the consent page');
   });
 
+  it('revokes a refresh token (RFC 7009): its family ends and the consent is withdrawn', async () => {
+    const provider = await signIn(remote, new TestClientProvider('Revocable'));
+    const clientId = provider.client?.client_id as string;
+    const revoked = await fetch(new URL('/revoke', remote.url), {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: provider.saved?.refresh_token as string, token_type_hint: 'refresh_token', client_id: clientId }),
+    });
+    assert.equal(revoked.status, 200);
+    const refresh = await tokenRequest(remote, { grant_type: 'refresh_token', refresh_token: provider.saved?.refresh_token as string, client_id: clientId });
+    assert.equal(refresh.body.error, 'invalid_grant');
+    provider.saved = undefined;
+    assert.equal(await auth(provider, { serverUrl: remote.url }), 'REDIRECT');
+    const again = await fetch(provider.authorizationUrl as URL, { redirect: 'manual', headers: { Cookie: cookieHeader() } });
+    assert.equal(again.status, 200, 'the consent page is shown again');
+  });
+
   it('sends a denial back to the client, with no code', async () => {
     const provider = new TestClientProvider('Denied client');
     assert.equal(await auth(provider, { serverUrl: remote.url }), 'REDIRECT');
