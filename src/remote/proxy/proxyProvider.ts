@@ -166,6 +166,9 @@ export class ProxyProvider implements OAuthServerProvider {
   }
 
   private async tokensFor(grant: Grant, familyId?: string): Promise<OAuthTokens> {
+    this.options.audit.event('token_issued', {
+      oid: grant.user.oid, tid: grant.user.tid, clientId: grant.clientId, grant: familyId ? 'refresh_token' : 'authorization_code',
+    });
     return {
       access_token: await this.options.tokens.issue(grant.user, grant.clientId),
       token_type: 'Bearer',
