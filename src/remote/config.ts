@@ -367,6 +367,8 @@ export function helpText(): string {
     '',
     ...REMOTE_SETTINGS.map(setting => `  ${setting.name.padEnd(width)}  ${setting.meaning}`),
     '',
-    'Endpoints: POST /mcp, GET /.well-known/oauth-protected-resource[/mcp], GET /healthz, GET /readyz.',
+    'Endpoints: POST /mcp, GET /.well-known/oauth-protected-resource[/mcp], GET /healthz, GET /readyz;',
+    'in proxy mode also /authorize, /token, /register, /revoke, /jwks, /auth/callback and',
+    'GET /.well-known/oauth-authorization-server (and /.well-known/openid-configuration).',
   ].join('\n');
 }

@@ -20,7 +20,7 @@ import { OAuthClientProvider, auth } from '@modelcontextprotocol/sdk/client/auth
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { recordVisible, rememberCredential } from '../helpers/leakWatch';
-import { ALICE, RemoteHarness, proxyEnv, resultText, startRemoteHarness } from '../helpers/remoteHarness';
+import { ALICE, BOB, RemoteHarness, proxyEnv, resultText, startRemoteHarness } from '../helpers/remoteHarness';
 
 /** The same lookup and flags as the project's other Chromium runs (consentPage.test.ts, scripts/vscodeHost.mjs). */
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -68,6 +68,8 @@ interface ClientRedirectServer {
   /** http://127.0.0.1:<port>/callback: allowed by the server's default ENTRA_MCP_ALLOWED_REDIRECTS. */
   readonly redirectUri: string;
   readonly origin: string;
+  /** The same listener as another site (`localhost` is not the same site as `127.0.0.1`): a web client's page. */
+  startPageUrl(authorizationUrl: URL): string;
   readonly arrivals: Arrival[];
   stop(): Promise<void>;
 }
@@ -77,6 +79,12 @@ async function startClientRedirectServer(): Promise<ClientRedirectServer> {
   const arrivals: Arrival[] = [];
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/start') {
+      // A web-based MCP client's own page, linking to the authorization URL as such clients open it.
+      const target = (url.searchParams.get('to') ?? '').replace(/[&<>"']/g, character => `&#${character.charCodeAt(0)};`);
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(`<!DOCTYPE html><title>web client</title><a href="${target}">Sign in</a>`);
+      return;
+    }
     if (url.pathname !== '/callback') {
       response.writeHead(404).end();
       return;
@@ -93,6 +101,7 @@ async function startClientRedirectServer(): Promise<ClientRedirectServer> {
   const origin = `http://127.0.0.1:${address.port}`;
   return {
     redirectUri: `${origin}/callback`, origin, arrivals,
+    startPageUrl: authorizationUrl => `http://localhost:${address.port}/start?${new URLSearchParams({ to: authorizationUrl.href })}`,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));
@@ -142,6 +151,7 @@ describe('remote server: proxy sign-in in a real browser', function () {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     remote = await startRemoteHarness({ env: proxyEnv() });
     remote.entra.addUser(ALICE, { roles: ['Tools.Read'] });
+    remote.entra.addUser(BOB, { roles: ['Tools.Read'] });
     remote.entra.signInAs(ALICE);
     clientSide = await startClientRedirectServer();
     serverOrigin = new URL(remote.url).origin;
@@ -236,9 +246,9 @@ describe('remote server: proxy sign-in in a real browser', function () {
     assert.equal(consent?.status(), 200);
     recordVisible('consent page in Chromium', await watched.page.content());
     assert.equal(await watched.page.locator('h1').textContent(), 'Allow Browser Test Client to use Entra MCP tools as you?');
-    const text = await watched.page.locator('main').innerText();
-    assert.ok(text.includes(`Sign-in returns to\n${new URL(clientSide.redirectUri).host}`) || text.includes(new URL(clientSide.redirectUri).host), text);
-    assert.match(text, /get_my_profile/, 'the tools are listed');
+    const returnsTo = await watched.page.locator('dt', { hasText: 'Sign-in returns to' }).locator('xpath=following-sibling::dd[1]').innerText();
+    assert.ok(returnsTo.startsWith(new URL(clientSide.redirectUri).host), `the redirect host is shown: ${returnsTo}`);
+    assert.match(await watched.page.locator('main').innerText(), /get_my_profile/, 'the tools are listed');
 
     mkdirSync(SCREENSHOTS, { recursive: true });
     const file = join(SCREENSHOTS, 'consent-server.png');
@@ -262,7 +272,7 @@ describe('remote server: proxy sign-in in a real browser', function () {
     const approval = watched.requests.find(request => request.method() === 'POST' && where(request.url()) === `${serverOrigin}/authorize/consent`);
     assert.ok(approval, 'Chromium posted the consent form');
     const headers = await approval.allHeaders();
-    assert.notEqual(headers.origin, 'null');
+    assert.notEqual(headers.origin, 'null', 'Chromium sent Origin: null, as it does under Referrer-Policy: no-referrer');
     assert.equal(headers.origin, serverOrigin);
     assert.equal((await approval.response())?.status(), 302, 'the server accepted the approval and sent the browser on to Entra');
   });
@@ -293,5 +303,49 @@ describe('remote server: proxy sign-in in a real browser', function () {
     ]);
     await finishAuthorization(provider, arrival);
     assert.equal(await myProfileUpn(provider), ALICE.upn);
+  });
+
+  it('sends Deny back to the client as access_denied with its state, and no code', async () => {
+    const provider = new BrowserClientProvider(clientSide.redirectUri, 'Denied Client');
+    const watched = await watchedPage(await newContext());
+    await watched.page.goto((await startAuthorization(provider)).href);
+    const arrival = await untilAtClient(watched, () => watched.page.getByRole('button', { name: 'Deny' }).click());
+    assert.deepEqual([arrival.error, arrival.code, arrival.state], ['access_denied', null, provider.sentState]);
+    assert.deepEqual(navigations(watched), ['GET server /authorize', 'POST server /authorize/consent', 'GET client /callback'], 'never sent to Entra');
+  });
+
+  it('completes a sign-in that a web client\'s page on another site started (cross-site navigation to /authorize)', async () => {
+    const provider = new BrowserClientProvider(clientSide.redirectUri, 'Web Client');
+    const watched = await watchedPage(await newContext());
+    await watched.page.goto(clientSide.startPageUrl(await startAuthorization(provider)));
+    await Promise.all([watched.page.waitForURL(url => url.origin === serverOrigin), watched.page.getByRole('link', { name: 'Sign in' }).click()]);
+    assert.equal(await watched.page.locator('h1').textContent(), 'Allow Web Client to use Entra MCP tools as you?');
+    const arrival = await untilAtClient(watched, () => watched.page.getByRole('button', { name: 'Allow' }).click());
+    await finishAuthorization(provider, arrival);
+  });
+
+  it('does not let one account\'s remembered consent skip the page for another account that signs in at Entra in the same browser', async () => {
+    // A shared browser: Alice approved this client; later Bob picks his own account at Entra (prompt=select_account).
+    const provider = new BrowserClientProvider(clientSide.redirectUri, 'Shared Browser Client');
+    const context = await newContext();
+    await finishAuthorization(provider, await signInWithConsent(await watchedPage(context), provider));
+    remote.entra.signInAs(BOB);
+    try {
+      const again = await watchedPage(context);
+      const arrivalsBefore = clientSide.arrivals.length;
+      await again.page.goto((await startAuthorization(provider)).href);
+      const codeForBob = clientSide.arrivals.slice(arrivalsBefore).find(arrival => arrival.code !== null);
+      const chain = navigations(again);
+      const consentShown = chain.filter(hop => hop === 'POST server /authorize/consent').length > 0 ||
+        await again.page.getByRole('button', { name: 'Allow' }).count() > 0;
+      if (codeForBob && !consentShown) {
+        await finishAuthorization(provider, codeForBob);
+        assert.fail(`the client got a code, and with it ${await myProfileUpn(provider)}'s profile, though Bob never approved it: ` +
+          `${JSON.stringify(chain)} (remembered consent is looked up for the browser's previous user before Entra sign-in, ` +
+          'and /auth/callback does not check that the user who signed in is that user)');
+      }
+    } finally {
+      remote.entra.signInAs(ALICE);
+    }
   });
 });

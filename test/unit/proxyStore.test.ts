@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { MemoryAuthStore, STORE_LIMITS } from '../../src/remote/proxy/authStore';
+import { isPrivateAddress } from '../../src/remote/proxy/clientRegistry';
 import { Grants } from '../../src/remote/proxy/grants';
 import { SealedBox } from '../../src/remote/proxy/sealedBox';
 
@@ -59,6 +60,15 @@ describe('remote server: proxy state at rest', () => {
     assert.deepEqual(await grants.rotateRefreshToken(first), { refused: 'reused' });
     assert.deepEqual(await grants.rotateRefreshToken(second), { refused: 'revoked' });
     assert.deepEqual(await grants.rotateRefreshToken('never-issued'), { refused: 'unknown' });
+  });
+
+  it('refuses to fetch client metadata from loopback, private, link-local, CGNAT or mapped addresses', () => {
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', '::ffff:169.254.169.254']) {
+      assert.equal(isPrivateAddress(address), true, address);
+    }
+    for (const address of ['20.190.160.1', '100.128.0.1', '172.32.0.1', '2603:1030::1']) {
+      assert.equal(isPrivateAddress(address), false, address);
+    }
   });
 
   it('revoking a refresh token ends its family', async () => {

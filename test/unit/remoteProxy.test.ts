@@ -240,6 +240,23 @@ describe('remote server: proxy mode (its own authorization server)', function ()
     assert.equal(fresh.status, 200, 'another browser (no cookie) sees the consent page');
   });
 
+  it('does not let another account ride on the consent this browser remembered for someone else', async () => {
+    const provider = await signIn(remote, new TestClientProvider('Shared browser'));
+    provider.saved = undefined;
+    assert.equal(await auth(provider, { serverUrl: remote.url }), 'REDIRECT');
+    remote.entra.signInAs(BOB);
+    try {
+      let next = new URL((await fetch(provider.authorizationUrl as URL, { redirect: 'manual', headers: { Cookie: cookieHeader() } })).headers.get('location') as string);
+      next = new URL((await fetch(next, { redirect: 'manual' })).headers.get('location') as string);
+      assert.equal(next.pathname, '/auth/callback');
+      const callback = await fetch(next, { redirect: 'manual', headers: { Cookie: cookieHeader() } });
+      assert.equal(callback.status, 403);
+      assert.match(await callback.text(), /another account than the one that approved/);
+    } finally {
+      remote.entra.signInAs(ALICE);
+    }
+  });
+
   it('revokes a refresh token (RFC 7009): its family ends and the consent is withdrawn', async () => {
     const provider = await signIn(remote, new TestClientProvider('Revocable'));
     const clientId = provider.client?.client_id as string;

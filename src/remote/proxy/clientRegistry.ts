@@ -124,9 +124,14 @@ export class ClientRegistry implements OAuthRegisteredClientsStore {
   }
 }
 
-function isPrivateAddress(address: string): boolean {
-  return /^(127\.|10\.|192\.168\.|169\.254\.|0\.|172\.(1[6-9]|2\d|3[01])\.)/.test(address) ||
-    address === '::1' || /^f[cd]/i.test(address) || /^fe80/i.test(address) || address.startsWith('::ffff:127.');
+/** Loopback, private, link-local, carrier-grade NAT and unspecified addresses, IPv4 also when mapped into IPv6. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  const v4 = mapped ?? (isIP(address) === 4 ? address : undefined);
+  if (v4) {
+    return /^(127\.|10\.|192\.168\.|169\.254\.|0\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(v4);
+  }
+  return address === '::1' || address === '::' || /^f[cd]/i.test(address) || /^fe[89ab]/i.test(address);
 }
 
 function globMatches(pattern: string, value: string): boolean {

@@ -26,6 +26,8 @@ export interface PendingAuthorization {
   readonly resource: string;
   /** Set once the user approved: the PKCE verifier and nonce of the sign-in at Entra. */
   readonly entra?: { readonly verifier: string; readonly nonce: string };
+  /** Approved not on the page but by the consent remembered for this browser's user: only that user may complete it. */
+  readonly rememberedFor?: { readonly oid: string; readonly tid: string };
 }
 
 /** What a code or a refresh token stands for. */

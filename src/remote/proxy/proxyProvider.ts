@@ -65,7 +65,7 @@ export class ProxyProvider implements OAuthServerProvider {
     const pendingId = await this.options.grants.beginAuthorization(pending);
     const returning = this.rememberedUser(res.req);
     if (returning && await this.options.grants.hasConsent(returning, client.client_id)) {
-      return this.sendToEntra(res, pendingId, pending);
+      return this.sendToEntra(res, pendingId, { ...pending, rememberedFor: returning });
     }
     this.showConsent(res, client, pendingId, params.redirectUri);
   }
@@ -104,6 +104,14 @@ export class ProxyProvider implements OAuthServerProvider {
     } catch (error) {
       const text = error instanceof SignInRefused ? error.message : 'Entra ID did not accept the sign-in. Start again from your MCP client.';
       return this.message(res, 403, 'Sign-in refused', text);
+    }
+    // Consent remembered for this browser's user holds for that user only: another account picked at
+    // Entra's account chooser has not seen the page for this client.
+    if (pending.rememberedFor && (pending.rememberedFor.oid !== user.oid || pending.rememberedFor.tid !== user.tid) &&
+      !await this.options.grants.hasConsent(user, pending.clientId)) {
+      res.append('Set-Cookie', cookie(USER_COOKIE, '', this.options.secureCookies, 0));
+      return this.message(res, 403, 'Approval needed', 'You signed in with another account than the one that approved this application. ' +
+        'Start again from your MCP client to review and approve it for this account.');
     }
     await this.options.grants.rememberConsent(user, pending.clientId);
     const code = await this.options.grants.issueCode({ clientId: pending.clientId, redirectUri: pending.redirectUri, codeChallenge: pending.codeChallenge, user, scopes: pending.scopes, resource: pending.resource });
