@@ -32,10 +32,20 @@ export interface ProxyConfig {
 
 export const DEFAULT_ALLOWED_REDIRECTS = ['http://127.0.0.1:*', 'http://localhost:*', 'http://[::1]:*', 'https://*'];
 
+/** A fleet: replicas share state in Redis. */
+export interface RedisConfig {
+  readonly url: string;
+  /** Every key starts with it exactly, so tenants of one Redis do not collide. */
+  readonly prefix: string;
+  /** AES-256 keys sealing what is stored (ENTRA_MCP_TOKEN_ENCRYPTION_KEY), newest first. */
+  readonly encryptionKeys: readonly Buffer[];
+}
+
 export interface RemoteConfig {
   /** `entra`: clients bring Entra tokens for our API; `proxy`: clients sign in through this server. */
   readonly authMode: 'entra' | 'proxy';
   readonly proxy?: ProxyConfig;
+  readonly redis?: RedisConfig;
   readonly tenantId: string;
   /** The home tenant first, then ENTRA_MCP_ALLOWED_TENANTS. */
   readonly allowedTenants: readonly string[];
@@ -94,6 +104,8 @@ export const REMOTE_SETTINGS: ReadonlyArray<{ readonly name: string; readonly me
   { name: 'ENTRA_MCP_SIGNING_KEY', meaning: 'proxy mode: the PEM text (PKCS#8, ES256 or RS256) of the key that signs the access tokens the server issues' },
   { name: 'ENTRA_MCP_TOKEN_ENCRYPTION_KEY', meaning: 'proxy mode: base64 of 32 random bytes encrypting stored tokens and sessions; a comma list (newest first) rotates' },
   { name: 'ENTRA_MCP_ALLOWED_REDIRECTS', meaning: 'proxy mode: comma list of patterns client redirect URIs must match; default loopback http and any https' },
+  { name: 'ENTRA_MCP_REDIS_URL', meaning: 'optional redis:// or rediss:// URL (with auth): replicas share tokens, rate limits and proxy state there; needs ENTRA_MCP_TOKEN_ENCRYPTION_KEY' },
+  { name: 'ENTRA_MCP_REDIS_PREFIX', meaning: 'prefix of every Redis key; default entra-mcp:' },
 ];
 
 /** Thrown for a bad setting; the message names it and says what to set. */
@@ -124,6 +136,7 @@ export function readRemoteConfig(env: NodeJS.ProcessEnv): RemoteConfig {
   return {
     authMode,
     proxy: authMode === 'proxy' ? readProxy(env) : undefined,
+    redis: readRedis(env),
     tenantId,
     allowedTenants: [tenantId, ...list(env, 'ENTRA_MCP_ALLOWED_TENANTS').map(value => checkedGuid(value, 'ENTRA_MCP_ALLOWED_TENANTS'))],
     clientId: guid(env, 'ENTRA_MCP_CLIENT_ID', true) as string,
@@ -161,13 +174,33 @@ function readProxy(env: NodeJS.ProcessEnv): ProxyConfig {
     throw new ConfigError('ENTRA_MCP_SIGNING_KEY is required in proxy mode: the PEM text (not a path) of a PKCS#8 private key, ' +
       'e.g. from `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`.');
   }
-  const keys = list(env, 'ENTRA_MCP_TOKEN_ENCRYPTION_KEY').map(value => Buffer.from(value, 'base64'));
-  if (keys.length === 0 || keys.some(key => key.length !== 32)) {
-    throw new ConfigError('ENTRA_MCP_TOKEN_ENCRYPTION_KEY is required in proxy mode: base64 of 32 random bytes ' +
-      '(`openssl rand -base64 32`), or a comma list of them, newest first.');
-  }
+  const keys = readEncryptionKeys(env, 'in proxy mode');
   const allowedRedirects = list(env, 'ENTRA_MCP_ALLOWED_REDIRECTS');
   return { signingKeyPem, encryptionKeys: keys, allowedRedirects: allowedRedirects.length ? allowedRedirects : DEFAULT_ALLOWED_REDIRECTS };
+}
+
+function readEncryptionKeys(env: NodeJS.ProcessEnv, when: string): Buffer[] {
+  const keys = list(env, 'ENTRA_MCP_TOKEN_ENCRYPTION_KEY').map(value => Buffer.from(value, 'base64'));
+  if (keys.length === 0 || keys.some(key => key.length !== 32)) {
+    throw new ConfigError(`ENTRA_MCP_TOKEN_ENCRYPTION_KEY is required ${when}: base64 of 32 random bytes ` +
+      '(`openssl rand -base64 32`), or a comma list of them, newest first.');
+  }
+  return keys;
+}
+
+function readRedis(env: NodeJS.ProcessEnv): RedisConfig | undefined {
+  const url = text(env, 'ENTRA_MCP_REDIS_URL');
+  if (!url) {
+    return undefined;
+  }
+  if (!/^rediss?:\/\/[^\s]+$/.test(url)) {
+    throw new ConfigError('ENTRA_MCP_REDIS_URL must be a redis:// or rediss:// URL, e.g. rediss://:<access key>@contoso.redis.cache.windows.net:6380');
+  }
+  const prefix = text(env, 'ENTRA_MCP_REDIS_PREFIX') ?? 'entra-mcp:';
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('ENTRA_MCP_REDIS_PREFIX may hold only letters, digits and . _ : - (at most 64).');
+  }
+  return { url, prefix, encryptionKeys: readEncryptionKeys(env, 'with ENTRA_MCP_REDIS_URL (what replicas share is stored encrypted)') };
 }
 
 /** Whether an address is loopback: the only place plain HTTP is served without a proxy in front. */

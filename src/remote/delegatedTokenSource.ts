@@ -12,6 +12,7 @@ import { ARM_DEFAULT_SCOPE, ToolSelection, allowedScopesFor } from '../shared/to
 import { TokenRequestOptions, TokenSource } from '../server/brokerClient';
 import { ToolError } from '../server/toolError';
 import { CallContext, currentCall } from './callerContext';
+import { SharedTokens } from './fleet/sharedTokens';
 
 /** Gets a token for the caller: the only part that differs between the modes. */
 export type TokenExchange = (call: CallContext, scopes: string[], claims: string | undefined) => Promise<{ accessToken: string; expiresOn: number }>;
@@ -28,6 +29,12 @@ export interface DelegatedOptions {
   /** Most cached tokens kept (least recently used go first). */
   readonly maxCachedTokens?: number;
   readonly now?: () => number;
+  /** The fleet's cache (Redis): shared by every replica; when it fails, this replica's own cache serves. */
+  readonly shared?: SharedTokens;
+  /** Told when the shared cache failed (the server reports itself degraded). */
+  readonly onSharedFailure?: (error: Error) => void;
+  /** How long a replica waits for another one's exchange before doing its own. */
+  readonly sharedLockMs?: number;
 }
 
 interface CachedToken {
@@ -45,12 +52,16 @@ export interface ExchangeStatistics {
 
 const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 const DEFAULT_MAX_CACHED_TOKENS = 100_000;
+const DEFAULT_SHARED_LOCK_MS = 5_000;
+const SHARED_POLL_MS = 50;
 
 export class DelegatedTokenSource implements TokenSource {
   readonly statistics: ExchangeStatistics = { exchanges: 0, cacheHits: 0, failures: 0 };
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   private readonly now: () => number;
+  /** The last shared-cache operation failed: do not wait for other replicas through it. */
+  private sharedFailed = false;
 
   constructor(private readonly options: DelegatedOptions) {
     this.now = options.now ?? Date.now;
@@ -116,7 +127,7 @@ export class DelegatedTokenSource implements TokenSource {
     if (pending && !claims) {
       return pending;
     }
-    const exchange = this.exchange(call, scopes, claims).then(token => {
+    const exchange = this.fleetExchange(key, call, scopes, claims).then(token => {
       this.touch(key, token);
       return token;
     }).finally(() => {
@@ -124,6 +135,72 @@ export class DelegatedTokenSource implements TokenSource {
     });
     this.inFlight.set(key, exchange);
     return exchange;
+  }
+
+  /**
+   * With a shared cache: a token another replica got is used; otherwise one replica exchanges
+   * under a short lock while the others wait for its result. A failing shared cache costs an
+   * extra exchange, never an error.
+   */
+  private async fleetExchange(key: string, call: CallContext, scopes: string[], claims: string | undefined): Promise<CachedToken> {
+    const shared = this.options.shared;
+    if (!shared || claims) {
+      return this.exchange(call, scopes, claims);
+    }
+    const found = await this.sharedFresh(key);
+    if (found) {
+      return found;
+    }
+    const lockMs = this.options.sharedLockMs ?? DEFAULT_SHARED_LOCK_MS;
+    const holder = await this.shielded(() => shared.lock(key, lockMs), 'lock');
+    if (holder === undefined && !this.sharedFailed) {
+      const waited = await this.waitForShared(key, lockMs);
+      if (waited) {
+        return waited;
+      }
+    }
+    try {
+      const token = await this.exchange(call, scopes, claims);
+      await this.shielded(() => shared.set(key, token, token.expiresOn - this.now() - (this.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)), 'set');
+      return token;
+    } finally {
+      if (holder) { await this.shielded(() => shared.unlock(key, holder), 'unlock'); }
+    }
+  }
+
+  private async sharedFresh(key: string): Promise<CachedToken | undefined> {
+    const token = await this.shielded(() => (this.options.shared as SharedTokens).get(key), 'get');
+    if (token && token.expiresOn - this.now() > (this.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) {
+      this.statistics.cacheHits++;
+      return token;
+    }
+    return undefined;
+  }
+
+  private async waitForShared(key: string, lockMs: number): Promise<CachedToken | undefined> {
+    // Real time, whatever clock the tokens are judged by.
+    const deadline = Date.now() + lockMs;
+    while (Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, SHARED_POLL_MS));
+      const token = await this.sharedFresh(key);
+      if (token || this.sharedFailed) {
+        return token;
+      }
+    }
+    return undefined;
+  }
+
+  /** A shared-cache operation whose failure only degrades the server. */
+  private async shielded<T>(operation: () => Promise<T>, what: string): Promise<T | undefined> {
+    try {
+      const result = await operation();
+      this.sharedFailed = false;
+      return result;
+    } catch (error) {
+      this.sharedFailed = true;
+      this.options.onSharedFailure?.(new Error(`shared token cache ${what}: ${(error as Error).message}`));
+      return undefined;
+    }
   }
 
   private async exchange(call: CallContext, scopes: string[], claims: string | undefined): Promise<CachedToken> {

@@ -37,6 +37,8 @@ export interface FrontDoorDeps {
   readonly audit: AuditLog;
   /** Proxy mode: the authorization server's endpoints. */
   readonly authRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** A fleet: whether the shared state (Redis) is reachable now. */
+  readonly sharedState?: () => boolean;
 }
 
 /** Largest JSON-RPC body accepted: tool arguments are small; a mail body is the largest. */
@@ -87,7 +89,7 @@ export class FrontDoor {
       return json(res, 200, { status: 'ok' });
     }
     if (req.method === 'GET' && path === '/readyz') {
-      return json(res, this.deps.validator.ready ? 200 : 503, { status: this.deps.validator.ready ? 'ready' : 'starting' });
+      return this.readiness(res);
     }
     if (req.method === 'GET' && (path === PRM_PATH || path === `${PRM_PATH}${this.deps.config.publicUrl.pathname}`)) {
       // A public document: browser-based clients read it across origins.
@@ -96,8 +98,7 @@ export class FrontDoor {
       return json(res, 200, this.protectedResourceMetadata());
     }
     if (this.deps.authRoutes && isAuthPath(path)) {
-      if (this.checkHost(req, res, requestId)) { this.deps.authRoutes(req, res); }
-      return;
+      return this.serveAuth(req, res, requestId);
     }
     if (path !== this.deps.config.publicUrl.pathname) {
       return json(res, 404, { error: 'not_found' });
@@ -113,6 +114,30 @@ export class FrontDoor {
       return jsonRpcError(res, 405, -32000, 'This server is stateless: only POST is served at this endpoint (no SSE stream, no session).');
     }
     await this.serveMcp(req, res, requestId);
+  }
+
+  /**
+   * 200 once signing keys are loaded; "degraded" (still 200) while Redis is down: the replica
+   * serves from memory, and a 503 would take every replica out of the pool at once.
+   */
+  private readiness(res: http.ServerResponse): void {
+    if (!this.deps.validator.ready) {
+      return json(res, 503, { status: 'starting' });
+    }
+    const shared = this.deps.sharedState?.();
+    json(res, 200, shared === false ? { status: 'degraded', redis: 'unreachable' } : { status: 'ready' });
+  }
+
+  /** The authorization server's state lives in Redis in a fleet: without it, no weaker check, a 503 to retry. */
+  private serveAuth(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): void {
+    if (!this.checkHost(req, res, requestId)) {
+      return;
+    }
+    if (this.deps.sharedState?.() === false) {
+      res.setHeader('Retry-After', '5');
+      return json(res, 503, { error: 'temporarily_unavailable', error_description: 'The sign-in service is briefly unavailable. Try again in a few seconds.' });
+    }
+    (this.deps.authRoutes as NonNullable<FrontDoorDeps['authRoutes']>)(req, res);
   }
 
   /** RFC 9728: where clients learn which authorization server to sign in with, and for which scope. */

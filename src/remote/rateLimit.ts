@@ -2,7 +2,8 @@
  * Requests per minute per user (`tid`+`oid`), not per IP: one user behind a NAT or a gateway
  * must not exhaust the limit of a whole office. Counting is `rate-limiter-flexible`'s.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface RateDecision {
   readonly allowed: boolean;
@@ -11,10 +12,17 @@ export interface RateDecision {
 }
 
 export class UserRateLimiter {
-  private readonly limiter: RateLimiterMemory | undefined;
+  private readonly limiter: RateLimiterAbstract | undefined;
 
-  constructor(requestsPerMinute: number) {
-    this.limiter = requestsPerMinute > 0 ? new RateLimiterMemory({ points: requestsPerMinute, duration: 60 }) : undefined;
+  /** With `redis`, the fleet counts together; while Redis is unreachable each replica counts alone. */
+  constructor(requestsPerMinute: number, redis?: Redis) {
+    if (requestsPerMinute <= 0) {
+      return;
+    }
+    const alone = new RateLimiterMemory({ points: requestsPerMinute, duration: 60 });
+    this.limiter = redis
+      ? new RateLimiterRedis({ storeClient: redis, keyPrefix: 'rate', points: requestsPerMinute, duration: 60, insuranceLimiter: alone })
+      : alone;
   }
 
   async consume(userKey: string): Promise<RateDecision> {

@@ -4,15 +4,19 @@
  * same way.
  */
 import * as http from 'node:http';
+import type { Redis } from 'ioredis';
 import { AuditLog } from './audit';
 import { credentialOptions } from './clientCredential';
 import { RemoteConfig, isLoopbackHost } from './config';
-import { DelegatedTokenSource } from './delegatedTokenSource';
+import { DelegatedOptions, DelegatedTokenSource } from './delegatedTokenSource';
+import { RedisAuthStore } from './fleet/redisAuthStore';
+import { connectRedis, isRedisReady } from './fleet/redisConnection';
+import { RedisSharedTokens, SharedTokens } from './fleet/sharedTokens';
 import { FrontDoor, TokenCheck, listen } from './httpServer';
 import { EntraApp } from './msalApplication';
 import { OboTokenSource } from './oboTokenSource';
 import { authRoutes } from './proxy/authRoutes';
-import { MemoryAuthStore } from './proxy/authStore';
+import { AuthStore, MemoryAuthStore } from './proxy/authStore';
 import { ClientRegistry } from './proxy/clientRegistry';
 import { EntraSessions } from './proxy/entraSessions';
 import { Grants } from './proxy/grants';
@@ -52,16 +56,27 @@ interface AuthMode {
   readonly authStore?: MemoryAuthStore;
 }
 
+/** The fleet's Redis, when configured: shared tokens, rate limits and proxy state. */
+interface Fleet {
+  readonly redis: Redis;
+  readonly box: SealedBox;
+  readonly shared: SharedTokens;
+}
+
 export async function startRemoteServer(givenConfig: RemoteConfig, audit: AuditLog, version: string, tuning: RemoteTuning = {}): Promise<RunningRemoteServer> {
   const { server, port } = await listen(givenConfig);
   const config = withBoundPort(givenConfig, port);
   const access = new ToolAccess(config.roles, config.requireRoles);
-  const mode = config.authMode === 'proxy' ? await proxyMode(config, audit, tuning) : entraMode(config, tuning);
+  const fleet = config.redis ? connectFleet(config.redis, audit) : undefined;
+  const mode = config.authMode === 'proxy' ? await proxyMode(config, audit, tuning, fleet) : entraMode(config, tuning, fleet, audit);
   const { tokens, validator } = mode;
   const mcp = await createRemoteMcp({
     tokens, graphEndpoint: config.graphEndpoint, armEndpoint: config.armEndpoint, selection: config.tools, access, version,
   });
-  const frontDoor = new FrontDoor({ config, validator, mcp, access, limiter: new UserRateLimiter(config.rateLimitPerMinute), audit, authRoutes: mode.authRoutes?.(mcp) });
+  const frontDoor = new FrontDoor({
+    config, validator, mcp, access, limiter: new UserRateLimiter(config.rateLimitPerMinute, fleet?.redis), audit, authRoutes: mode.authRoutes?.(mcp),
+    sharedState: fleet ? () => isRedisReady(fleet.redis) : undefined,
+  });
   server.on('request', frontDoor.handle);
   audit.event('listening', { url: config.publicUrl.href, port, tls: config.tls !== undefined, tools: mcp.toolNames.length, credential: config.credential.kind, authMode: config.authMode });
   const ready = validator.start(error => audit.event('signing_keys_unavailable', { message: describeNetworkError(error) }, 'warn'))
@@ -77,6 +92,7 @@ export async function startRemoteServer(givenConfig: RemoteConfig, audit: AuditL
     server.closeAllConnections();
     await closed;
     await mcp.server.close();
+    fleet?.redis.disconnect();
   };
   return { server, port, tokens, authStore: mode.authStore, ready, close };
 }
@@ -85,10 +101,36 @@ function entraApp(config: RemoteConfig): EntraApp {
   return { authorityHost: config.authorityHost, clientId: config.clientId, credential: credentialOptions(config.credential, config.cloud.name) };
 }
 
-/** Entra mode: clients bring Entra tokens for our API; tools' tokens come On-Behalf-Of them. */
-function entraMode(config: RemoteConfig, tuning: RemoteTuning): AuthMode {
+function connectFleet(redis: NonNullable<RemoteConfig['redis']>, audit: AuditLog): Fleet {
+  const client = connectRedis(redis.url, redis.prefix, (event, detail) =>
+    audit.event(`redis_${event}`, detail ? { detail } : {}, event === 'ready' ? 'info' : 'warn'));
+  const box = new SealedBox(redis.encryptionKeys);
+  return { redis: client, box, shared: new RedisSharedTokens(client, box) };
+}
+
+/** The shared cache's part of a token source: failures degrade the server (logged once a minute at most). */
+function sharing(fleet: Fleet | undefined, audit: AuditLog): Pick<DelegatedOptions, 'shared' | 'onSharedFailure'> {
+  if (!fleet) {
+    return {};
+  }
+  let lastLogged = 0;
   return {
-    tokens: new OboTokenSource({ ...entraApp(config), tenantId: config.tenantId, cloud: config.cloud, armEndpoint: config.armEndpoint, tools: config.tools }),
+    shared: fleet.shared,
+    onSharedFailure: error => {
+      if (Date.now() - lastLogged > 60_000) {
+        lastLogged = Date.now();
+        audit.event('shared_cache_unavailable', { message: error.message }, 'warn');
+      }
+    },
+  };
+}
+
+/** Entra mode: clients bring Entra tokens for our API; tools' tokens come On-Behalf-Of them. */
+function entraMode(config: RemoteConfig, tuning: RemoteTuning, fleet: Fleet | undefined, audit: AuditLog): AuthMode {
+  return {
+    tokens: new OboTokenSource({
+      ...entraApp(config), tenantId: config.tenantId, cloud: config.cloud, armEndpoint: config.armEndpoint, tools: config.tools, ...sharing(fleet, audit),
+    }),
     validator: new EntraTokenValidator({
       authorityHost: config.authorityHost, tenantId: config.tenantId, allowedTenants: config.allowedTenants,
       clientId: config.clientId, scope: config.scope, jwksCooldownMs: tuning.jwksCooldownMs,
@@ -97,11 +139,12 @@ function entraMode(config: RemoteConfig, tuning: RemoteTuning): AuthMode {
 }
 
 /** Proxy mode: this server is the authorization server; tools' tokens come from each user's stored Entra session. */
-async function proxyMode(config: RemoteConfig, audit: AuditLog, tuning: RemoteTuning): Promise<AuthMode> {
+async function proxyMode(config: RemoteConfig, audit: AuditLog, tuning: RemoteTuning, fleet: Fleet | undefined): Promise<AuthMode> {
   const proxy = config.proxy as NonNullable<RemoteConfig['proxy']>;
   const issuer = config.publicUrl.origin;
   const box = new SealedBox(proxy.encryptionKeys);
-  const store = new MemoryAuthStore(tuning.now);
+  const memory = fleet ? undefined : new MemoryAuthStore(tuning.now);
+  const store: AuthStore = fleet ? new RedisAuthStore(fleet.redis) : memory as MemoryAuthStore;
   const issued = await IssuedTokens.create(proxy.signingKeyPem, issuer, config.publicUrl.href);
   const sessions = new EntraSessions({
     app: entraApp(config), signInTenant: config.allowedTenants.length > 1 ? 'organizations' : config.tenantId,
@@ -109,9 +152,11 @@ async function proxyMode(config: RemoteConfig, audit: AuditLog, tuning: RemoteTu
   }, store, box);
   const registry = new ClientRegistry(store, box, { allowedRedirects: proxy.allowedRedirects, allowPrivateMetadataHosts: isLoopbackHost(config.host) });
   return {
-    tokens: new DelegatedTokenSource({ exchange: sessions.exchange, tenantId: config.tenantId, cloud: config.cloud, armEndpoint: config.armEndpoint, tools: config.tools }),
+    tokens: new DelegatedTokenSource({
+      exchange: sessions.exchange, tenantId: config.tenantId, cloud: config.cloud, armEndpoint: config.armEndpoint, tools: config.tools, ...sharing(fleet, audit),
+    }),
     validator: Object.assign(issued, { start: async () => undefined, stop: () => undefined }),
-    authStore: store,
+    authStore: memory,
     authRoutes: mcp => authRoutes({
       provider: new ProxyProvider({
         registry, grants: new Grants(store, box), sessions, tokens: issued, box, audit, resource: config.publicUrl,

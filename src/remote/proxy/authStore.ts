@@ -44,9 +44,11 @@ export class MemoryAuthStore implements AuthStore {
   }
 
   async take(kind: StoreKind, key: string): Promise<string | undefined> {
-    const value = await this.get(kind, key);
-    this.kind(kind).delete(key);
-    return value;
+    // Removed before any await: a concurrent take finds nothing (codes are single use).
+    const entries = this.kind(kind);
+    const entry = entries.get(key);
+    entries.delete(key);
+    return entry && entry.expiresAt > this.now() ? entry.value : undefined;
   }
 
   async delete(kind: StoreKind, key: string): Promise<void> {

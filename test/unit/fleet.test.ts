@@ -1,0 +1,201 @@
+/**
+ * The remote server as a fleet, with real parts: Debian's redis-server and nginx in front of
+ * three replicas of dist/remote.js, the fake Entra ID and the fake Graph. Many users at once
+ * across the replicas: no errors, everyone sees only their own data, and one On-Behalf-Of
+ * exchange per user and scope set for the whole fleet; then faults: a replica killed mid-load,
+ * Redis restarted mid-load.
+ */
+import * as assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { FakeEntra, FakeEntraUser } from '../helpers/fakeEntra';
+import { FakeGraph } from '../helpers/fakeGraph';
+import { recordVisible, rememberCredential } from '../helpers/leakWatch';
+import { LoadBalancer, freePort, nginxAvailable, startLoadBalancer } from '../helpers/loadBalancer';
+import { redisAvailable, startRedis } from '../helpers/redisServer';
+import { SERVER_CLIENT_ID, SERVER_SECRET, TENANT_ID, oboOnlyGraph, remoteEnv, rpc } from '../helpers/remoteHarness';
+import { waitFor } from '../helpers/waitFor';
+
+const REMOTE = join(__dirname, '..', '..', '..', 'dist', 'remote.js');
+const CA = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls', 'ca.pem');
+const PREFIX = 'fleet-test:';
+const REDIS_PASSWORD = randomBytes(12).toString('hex');
+rememberCredential(REDIS_PASSWORD);
+
+function user(index: number, series = 'a'): FakeEntraUser {
+  const hex = index.toString(16).padStart(8, '0');
+  return { oid: `${hex}-0000-4000-8000-${series.padEnd(12, '0')}`, tid: TENANT_ID, upn: `user${index}.${series}@contoso.com`, name: `User ${index}` };
+}
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  }));
+  return results;
+}
+
+describe('remote server: a fleet behind a load balancer, sharing Redis', function () {
+  this.timeout(180_000);
+  let entra: FakeEntra;
+  let graph: FakeGraph;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let balancer: LoadBalancer;
+  const replicas: Array<{ port: number; child: ChildProcess; output: () => string }> = [];
+  let url = '';
+  const tokens = new Map<string, string>();
+
+  const tokenFor = (who: FakeEntraUser) => {
+    let token = tokens.get(who.oid);
+    if (!token) {
+      token = entra.issueAccessToken({ user: who, audience: SERVER_CLIENT_ID, scp: 'access_as_user', roles: ['Tools.Read'] });
+      tokens.set(who.oid, token);
+    }
+    return token;
+  };
+
+  /** One tools/call through the load balancer; a failed attempt (a replica gone) is retried once, as clients do. */
+  async function profileOf(who: FakeEntraUser, retries = 1): Promise<string> {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${tokenFor(who)}` },
+        body: JSON.stringify(rpc('tools/call', { name: 'get_my_profile', arguments: {} })),
+      });
+      const body = await response.json() as { result?: { isError?: boolean; structuredContent?: { userPrincipalName?: string }; content?: Array<{ text: string }> } };
+      if (response.status !== 200 || body.result?.isError) {
+        throw new Error(`${response.status} ${body.result?.content?.[0]?.text ?? JSON.stringify(body).slice(0, 200)}`);
+      }
+      return body.result?.structuredContent?.userPrincipalName ?? '';
+    } catch (error) {
+      if (retries > 0) {
+        return profileOf(who, retries - 1);
+      }
+      throw error;
+    }
+  }
+
+  const exchangesFor = (who: readonly FakeEntraUser[]) => {
+    const oids = new Set(who.map(entry => entry.oid));
+    return entra.oboExchanges.filter(exchange => oids.has(exchange.oid));
+  };
+
+  async function startReplica(port: number, lbPort: number): Promise<void> {
+    const child = spawn(process.execPath, [REMOTE], {
+      env: {
+        PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: CA,
+        ...remoteEnv(entra, graph, {
+          ENTRA_MCP_PORT: String(port), ENTRA_MCP_TRUST_PROXY: 'true', ENTRA_MCP_PUBLIC_URL: `http://127.0.0.1:${lbPort}/mcp`,
+          ENTRA_MCP_REDIS_URL: redis.url, ENTRA_MCP_REDIS_PREFIX: PREFIX, ENTRA_MCP_TOKEN_ENCRYPTION_KEY: randomKey, ENTRA_MCP_RATE_LIMIT: '0',
+        }),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', chunk => { output += chunk; recordVisible(`replica ${port} stdout`, String(chunk)); });
+    child.stderr?.on('data', chunk => { output += chunk; recordVisible(`replica ${port} stderr`, String(chunk)); });
+    replicas.push({ port, child, output: () => output });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, `replica ${port} ready`, 15_000);
+  }
+
+  const randomKey = randomBytes(32).toString('base64');
+  rememberCredential(randomKey);
+
+  before(async function () {
+    if (!redisAvailable() || !nginxAvailable()) {
+      this.skip();
+    }
+    entra = new FakeEntra({ apps: [{ clientId: SERVER_CLIENT_ID, clientSecret: SERVER_SECRET }] });
+    await entra.start();
+    graph = oboOnlyGraph(entra);
+    await graph.start();
+    redis = await startRedis({ password: REDIS_PASSWORD });
+    const lbPort = await freePort();
+    const ports = [await freePort(), await freePort(), await freePort()];
+    for (const port of ports) { await startReplica(port, lbPort); }
+    balancer = await startLoadBalancer(ports, lbPort);
+    url = `http://127.0.0.1:${balancer.port}/mcp`;
+  });
+
+  after(async () => {
+    await balancer?.stop();
+    for (const { child } of replicas) {
+      if (child.exitCode === null) { child.kill('SIGKILL'); }
+    }
+    await redis?.stop();
+    await graph?.stop();
+    await entra?.stop();
+  });
+
+  it('serves 1,000 users at once across the replicas: no errors, each their own profile, one exchange per user for the whole fleet', async () => {
+    const users = Array.from({ length: 1_000 }, (_, index) => user(index));
+    const seen = await pool(users, 64, who => profileOf(who, 0));
+    assert.deepEqual(seen, users.map(who => who.upn));
+    const exchanges = exchangesFor(users);
+    assert.equal(exchanges.length, users.length, 'exactly one On-Behalf-Of exchange per user and scope set');
+    const repliesPerReplica = replicas.map(replica => (replica.output().match(/"event":"mcp_request"/g) ?? []).length);
+    assert.ok(repliesPerReplica.every(count => count > 100), `the load balancer spread the load: ${repliesPerReplica.join(', ')}`);
+  });
+
+  it('shares one exchange among concurrent first calls of one user landing on different replicas', async () => {
+    const users = Array.from({ length: 30 }, (_, index) => user(index, 'b'));
+    const seen = await Promise.all(users.flatMap(who => [profileOf(who, 0), profileOf(who, 0), profileOf(who, 0)]));
+    assert.ok(seen.every((upn, index) => upn === users[Math.floor(index / 3)].upn));
+    assert.equal(exchangesFor(users).length, users.length);
+  });
+
+  it('keeps every Redis key under the prefix, with a time to live, and no token in the clear', async () => {
+    const client = new Redis(redis.url, { lazyConnect: true });
+    await client.connect();
+    try {
+      const keys = await client.keys('*');
+      assert.ok(keys.length > 0);
+      assert.ok(keys.every(key => key.startsWith(PREFIX)), keys.find(key => !key.startsWith(PREFIX)));
+      for (const key of keys.slice(0, 200)) {
+        assert.ok(await client.pttl(key) > 0, `${key} has a TTL`);
+        const type = await client.type(key);
+        const value = type === 'string' ? await client.get(key) : JSON.stringify(type === 'hash' ? await client.hgetall(key) : await client.zrange(key, '0', '-1'));
+        assert.ok(!/eyJ[\w-]+\.[\w-]+\./.test(value ?? ''), `${key} holds no JWT`);
+      }
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('loses only what was in flight when a replica dies mid-load, and clients\' retries succeed', async () => {
+    const users = Array.from({ length: 300 }, (_, index) => user(index, 'c'));
+    const load = pool(users, 32, who => profileOf(who));
+    await waitFor(() => exchangesFor(users).length > 50, 'the load under way', 20_000);
+    replicas[1].child.kill('SIGKILL');
+    const seen = await load;
+    assert.deepEqual(seen, users.map(who => who.upn));
+  });
+
+  it('keeps serving while Redis restarts mid-load (memory fallbacks), and says so in /readyz', async () => {
+    const alive = replicas.filter(replica => replica.child.exitCode === null && replica.child.signalCode === null);
+    const users = Array.from({ length: 200 }, (_, index) => user(index, 'd'));
+    const load = pool(users, 16, who => profileOf(who));
+    await waitFor(() => exchangesFor(users).length > 20, 'the load under way', 20_000);
+    await redis.kill();
+    await waitFor(async () => {
+      const body = await (await fetch(`http://127.0.0.1:${alive[0].port}/readyz`)).json() as { status: string };
+      return body.status === 'degraded';
+    }, 'a replica reporting degraded', 10_000);
+    const whileDown = await profileOf(user(999, 'e'));
+    assert.equal(whileDown, user(999, 'e').upn, 'a new user is served without Redis');
+    await redis.restart();
+    await waitFor(async () => {
+      const answers = await Promise.all(alive.map(async replica => (await (await fetch(`http://127.0.0.1:${replica.port}/readyz`)).json() as { status: string }).status));
+      return answers.every(status => status === 'ready');
+    }, 'every replica ready again after Redis is back', 15_000);
+    const seen = await load;
+    assert.deepEqual(seen, users.map(who => who.upn));
+  });
+});
