@@ -160,6 +160,11 @@ export class DelegatedTokenSource implements TokenSource {
       }
     }
     try {
+      // Another replica may have finished its exchange between our look and our lock.
+      const meanwhile = holder ? await this.sharedFresh(key) : undefined;
+      if (meanwhile) {
+        return meanwhile;
+      }
       const token = await this.exchange(call, scopes, claims);
       await this.shielded(() => shared.set(key, token, token.expiresOn - this.now() - (this.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)), 'set');
       return token;

@@ -198,4 +198,37 @@ describe('remote server: a fleet behind a load balancer, sharing Redis', functio
     const seen = await load;
     assert.deepEqual(seen, users.map(who => who.upn));
   });
+
+  it('rides out a Graph 429 storm: calls wait as Retry-After says and succeed', async () => {
+    const users = Array.from({ length: 40 }, (_, index) => user(index, 'f'));
+    await pool(users, 8, who => profileOf(who));
+    const storm = Array.from({ length: 30 }, () => ({ status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } }));
+    graph.script(...storm);
+    const started = Date.now();
+    const seen = await pool(users, 20, who => profileOf(who, 0));
+    assert.deepEqual(seen, users.map(who => who.upn));
+    assert.ok(Date.now() - started >= 900, 'the throttled calls waited for Retry-After');
+  });
+
+  it('drains a replica on SIGTERM under load: it exits by itself in time, and the fleet serves on', async () => {
+    const draining = replicas.find(replica => replica.child.exitCode === null && replica.child.signalCode === null) as typeof replicas[number];
+    const users = Array.from({ length: 200 }, (_, index) => user(index, 'g'));
+    const load = pool(users, 16, who => profileOf(who));
+    await waitFor(() => exchangesFor(users).length > 30, 'the load under way', 20_000);
+    const started = Date.now();
+    const exited = new Promise<number | null>(resolve => draining.child.once('exit', code => resolve(code)));
+    draining.child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - started < 30_000);
+    assert.deepEqual(await load, users.map(who => who.upn));
+  });
+
+  it('keeps serving known users from cached keys and tokens when Entra ID is down, and tells a new user clearly', async () => {
+    const [known, newcomer] = [user(1, 'i'), user(5_000, 'h')];
+    assert.equal(await profileOf(known, 0), known.upn);
+    tokenFor(newcomer);
+    await entra.stop();
+    assert.equal(await profileOf(known, 0), known.upn, 'cached signing keys and a cached Graph token');
+    await assert.rejects(profileOf(newcomer, 0), /Entra ID could not be reached/);
+  });
 });
