@@ -6,23 +6,13 @@
  * Redis restarted mid-load.
  */
 import * as assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { FakeEntra, FakeEntraUser } from '../helpers/fakeEntra';
 import { FakeGraph } from '../helpers/fakeGraph';
-import { recordVisible, rememberCredential } from '../helpers/leakWatch';
-import { LoadBalancer, freePort, nginxAvailable, startLoadBalancer } from '../helpers/loadBalancer';
-import { redisAvailable, startRedis } from '../helpers/redisServer';
-import { SERVER_CLIENT_ID, SERVER_SECRET, TENANT_ID, oboOnlyGraph, remoteEnv, rpc } from '../helpers/remoteHarness';
+import { FLEET_PREFIX, Fleet, Replica, fleetAvailable, startFleet } from '../helpers/fleetHarness';
+import { SERVER_CLIENT_ID, TENANT_ID, rpc } from '../helpers/remoteHarness';
 import { waitFor } from '../helpers/waitFor';
 
-const REMOTE = join(__dirname, '..', '..', '..', 'dist', 'remote.js');
-const CA = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tls', 'ca.pem');
-const PREFIX = 'fleet-test:';
-const REDIS_PASSWORD = randomBytes(12).toString('hex');
-rememberCredential(REDIS_PASSWORD);
 
 function user(index: number, series = 'a'): FakeEntraUser {
   const hex = index.toString(16).padStart(8, '0');
@@ -44,11 +34,11 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
 
 describe('remote server: a fleet behind a load balancer, sharing Redis', function () {
   this.timeout(180_000);
+  let fleet: Fleet;
   let entra: FakeEntra;
   let graph: FakeGraph;
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let balancer: LoadBalancer;
-  const replicas: Array<{ port: number; child: ChildProcess; output: () => string }> = [];
+  let redis: Fleet['redis'];
+  let replicas: Replica[];
   let url = '';
   const tokens = new Map<string, string>();
 
@@ -87,52 +77,15 @@ describe('remote server: a fleet behind a load balancer, sharing Redis', functio
     return entra.oboExchanges.filter(exchange => oids.has(exchange.oid));
   };
 
-  async function startReplica(port: number, lbPort: number): Promise<void> {
-    const child = spawn(process.execPath, [REMOTE], {
-      env: {
-        PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: CA,
-        ...remoteEnv(entra, graph, {
-          ENTRA_MCP_PORT: String(port), ENTRA_MCP_TRUST_PROXY: 'true', ENTRA_MCP_PUBLIC_URL: `http://127.0.0.1:${lbPort}/mcp`,
-          ENTRA_MCP_REDIS_URL: redis.url, ENTRA_MCP_REDIS_PREFIX: PREFIX, ENTRA_MCP_TOKEN_ENCRYPTION_KEY: randomKey, ENTRA_MCP_RATE_LIMIT: '0',
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', chunk => { output += chunk; recordVisible(`replica ${port} stdout`, String(chunk)); });
-    child.stderr?.on('data', chunk => { output += chunk; recordVisible(`replica ${port} stderr`, String(chunk)); });
-    replicas.push({ port, child, output: () => output });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, `replica ${port} ready`, 15_000);
-  }
-
-  const randomKey = randomBytes(32).toString('base64');
-  rememberCredential(randomKey);
-
   before(async function () {
-    if (!redisAvailable() || !nginxAvailable()) {
+    if (!fleetAvailable()) {
       this.skip();
     }
-    entra = new FakeEntra({ apps: [{ clientId: SERVER_CLIENT_ID, clientSecret: SERVER_SECRET }] });
-    await entra.start();
-    graph = oboOnlyGraph(entra);
-    await graph.start();
-    redis = await startRedis({ password: REDIS_PASSWORD });
-    const lbPort = await freePort();
-    const ports = [await freePort(), await freePort(), await freePort()];
-    for (const port of ports) { await startReplica(port, lbPort); }
-    balancer = await startLoadBalancer(ports, lbPort);
-    url = `http://127.0.0.1:${balancer.port}/mcp`;
+    fleet = await startFleet();
+    ({ entra, graph, redis, replicas, url } = fleet);
   });
 
-  after(async () => {
-    await balancer?.stop();
-    for (const { child } of replicas) {
-      if (child.exitCode === null) { child.kill('SIGKILL'); }
-    }
-    await redis?.stop();
-    await graph?.stop();
-    await entra?.stop();
-  });
+  after(async () => fleet?.stop());
 
   it('serves 1,000 users at once across the replicas: no errors, each their own profile, one exchange per user for the whole fleet', async () => {
     const users = Array.from({ length: 1_000 }, (_, index) => user(index));
@@ -157,7 +110,7 @@ describe('remote server: a fleet behind a load balancer, sharing Redis', functio
     try {
       const keys = await client.keys('*');
       assert.ok(keys.length > 0);
-      assert.ok(keys.every(key => key.startsWith(PREFIX)), keys.find(key => !key.startsWith(PREFIX)));
+      assert.ok(keys.every(key => key.startsWith(FLEET_PREFIX)), keys.find(key => !key.startsWith(FLEET_PREFIX)));
       for (const key of keys.slice(0, 200)) {
         assert.ok(await client.pttl(key) > 0, `${key} has a TTL`);
         const type = await client.type(key);
