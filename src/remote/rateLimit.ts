@@ -3,6 +3,7 @@
  * must not exhaust the limit of a whole office. Counting is `rate-limiter-flexible`'s.
  */
 import type { Redis } from 'ioredis';
+import { digest } from './proxy/sealedBox';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface RateDecision {
@@ -30,7 +31,8 @@ export class UserRateLimiter {
       return { allowed: true, retryAfterSeconds: 0 };
     }
     try {
-      await this.limiter.consume(userKey);
+      // Counted under a digest: the shared store holds no user identifiers either.
+      await this.limiter.consume(digest(userKey));
       return { allowed: true, retryAfterSeconds: 0 };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
