@@ -3,6 +3,7 @@
  * key from the tenant's JWKS, issued by an allowed tenant, within their lifetime, carrying our
  * delegated scope. Every refusal says what the person (or the administrator) has to change.
  */
+import { createHash } from 'node:crypto';
 import { JWTPayload, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 
 /** The caller, as established from a validated token. */
@@ -48,12 +49,14 @@ export interface ValidatorOptions {
 }
 
 const MAX_SKEW_SECONDS = 300;
+const MAX_VALIDATED_TOKENS = 50_000;
 const NETWORK_TIMEOUT_MS = 5_000;
 
 export class EntraTokenValidator {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly audiences: string[];
+  private readonly validated = new Map<string, Caller>();
 
   constructor(private readonly options: ValidatorOptions) {
     this.audiences = [options.clientId, `api://${options.clientId}`];
@@ -122,10 +125,28 @@ export class EntraTokenValidator {
     if (!this.jwks) {
       throw new Error('token validator used before its keys were loaded');
     }
+    const key = createHash('sha256').update(token).digest('base64url');
+    const known = this.validated.get(key);
+    if (known && known.expiresAt * 1000 > Date.now()) {
+      return known;
+    }
     const { header, claims } = readUnverified(token);
     this.refuseByShape(header.alg, claims);
     const payload = await this.verify(token, String(claims.tid));
-    return callerFrom(payload, this.options.scope);
+    const caller = callerFrom(payload, this.options.scope);
+    this.remember(key, caller);
+    return caller;
+  }
+
+  /**
+   * A client sends the same token with every request for up to an hour: its signature is checked
+   * once, and the caller it names is kept (by digest, never the token) until the token expires.
+   */
+  private remember(key: string, caller: Caller): void {
+    this.validated.set(key, caller);
+    if (this.validated.size > MAX_VALIDATED_TOKENS) {
+      this.validated.delete(this.validated.keys().next().value as string);
+    }
   }
 
   /** Checks that need no key, each with its own message: refused algorithms, v1 tokens, foreign tenants. */
