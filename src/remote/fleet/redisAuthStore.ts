@@ -30,6 +30,8 @@ export class StoreUnavailable extends Error {
   }
 }
 
+const TAKE_SCRIPT = 'local value = redis.call("GET", KEYS[1]) if value then redis.call("DEL", KEYS[1]) end return value';
+
 export class RedisAuthStore implements AuthStore {
   constructor(private readonly redis: Redis) {}
 
@@ -47,9 +49,13 @@ export class RedisAuthStore implements AuthStore {
     return (await this.run(() => this.redis.get(storeKey(kind, key)))) ?? undefined;
   }
 
-  /** GETDEL (Redis ≥ 6.2) reads and removes in one step, so of any number of concurrent takes exactly one wins. */
+  /**
+   * Reads and removes in one step (a script runs atomically), so of any number of concurrent
+   * takes exactly one wins. Not GETDEL: it needs Redis 6.2, and managed caches still run 6.0.
+   */
   async take(kind: StoreKind, key: string): Promise<string | undefined> {
-    return (await this.run(() => this.redis.getdel(storeKey(kind, key)))) ?? undefined;
+    const value = await this.run(() => this.redis.eval(TAKE_SCRIPT, 1, storeKey(kind, key)) as Promise<string | null>);
+    return value ?? undefined;
   }
 
   async delete(kind: StoreKind, key: string): Promise<void> {

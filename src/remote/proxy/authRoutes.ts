@@ -9,6 +9,7 @@ import { authorizationHandler } from '@modelcontextprotocol/sdk/server/auth/hand
 import { clientRegistrationHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/register.js';
 import { revocationHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/revoke.js';
 import { tokenHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/token.js';
+import { StoreUnavailable } from '../fleet/redisAuthStore';
 import { ProxyProvider } from './proxyProvider';
 
 export const AUTH_PATHS = ['/authorize', '/authorize/consent', '/token', '/register', '/revoke', '/jwks', '/auth/callback',
@@ -46,7 +47,21 @@ export function authRoutes(options: AuthRoutesOptions): Express {
   app.use('/token', tokenHandler({ provider }));
   app.use('/register', clientRegistrationHandler({ clientsStore: provider.clientsStore }));
   app.use('/revoke', revocationHandler({ provider }));
+  app.use(storeOutage);
   return app;
+}
+
+/** The store failed under one of our own routes: try again shortly; anything else is a plain 500 without details. */
+function storeOutage(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    return next(error);
+  }
+  if (error instanceof StoreUnavailable) {
+    res.set('Retry-After', String(error.retryAfterSeconds)).status(503)
+      .json({ error: 'temporarily_unavailable', error_description: 'The sign-in service is briefly unavailable. Try again in a few seconds.' });
+    return;
+  }
+  res.status(500).json({ error: 'server_error' });
 }
 
 /** RFC 8414 metadata: what an MCP client reads to register, authorize and refresh. */
