@@ -304,8 +304,11 @@ export async function listen(config: RemoteConfig): Promise<{ server: http.Serve
     ? https.createServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' })
     : http.createServer();
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // Idle kept-alive connections outlive a load balancer's (nginx 60 s, Azure 4 min is the
+  // balancer's own choice): the balancer closes them first, so it never sends a request on a
+  // connection this server is closing (a 502 it will not retry for a POST).
+  server.keepAliveTimeout = 65_000;
   server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
