@@ -15,10 +15,9 @@ export class TestClientProvider implements OAuthClientProvider {
   saved?: OAuthTokens;
   verifier = '';
   authorizationUrl?: URL;
-  constructor(readonly name = 'Test MCP client') {}
-  get redirectUrl() { return CLIENT_REDIRECT; }
+  constructor(readonly name = 'Test MCP client', readonly redirectUrl: string = CLIENT_REDIRECT) {}
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: this.name, redirect_uris: [CLIENT_REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+    return { client_name: this.name, redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
   }
   clientInformation() { return this.client; }
   saveClientInformation(client: OAuthClientInformationMixed) { this.client = client; }

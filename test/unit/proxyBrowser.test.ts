@@ -16,10 +16,10 @@ import * as http from 'node:http';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Request as BrowserRequest } from 'playwright-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { OAuthClientProvider, auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { recordVisible, rememberCredential } from '../helpers/leakWatch';
+import { TestClientProvider } from '../helpers/proxyClient';
 import { ALICE, BOB, RemoteHarness, proxyEnv, resultText, startRemoteHarness } from '../helpers/remoteHarness';
 
 /** The same lookup and flags as the project's other Chromium runs (consentPage.test.ts, scripts/vscodeHost.mjs). */
@@ -30,35 +30,19 @@ const SCREENSHOTS = join(__dirname, '..', '..', 'screenshots');
 /** Long enough for the whole redirect chain on a slow machine, short enough to fail well inside mocha's timeout. */
 const ARRIVAL_TIMEOUT_MS = 15_000;
 
-/** An MCP client's OAuth state, kept in memory as a desktop client keeps it, with its own state parameter. */
-class BrowserClientProvider implements OAuthClientProvider {
-  client?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
+/** An MCP client's OAuth state, as a desktop client keeps it, with its own state parameter. */
+class BrowserClientProvider extends TestClientProvider {
   /** The state of the latest authorization request, to compare with what comes back to the redirect URI. */
   sentState = '';
 
-  constructor(readonly redirectUrl: string, readonly name: string) {}
-
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: this.name, redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+  constructor(redirectUrl: string, name: string) {
+    super(name, redirectUrl);
   }
+
   state() {
     this.sentState = randomBytes(16).toString('base64url');
     return this.sentState;
   }
-  clientInformation() { return this.client; }
-  saveClientInformation(client: OAuthClientInformationMixed) { this.client = client; }
-  tokens() { return this.saved; }
-  saveTokens(tokens: OAuthTokens) {
-    rememberCredential(tokens.access_token);
-    if (tokens.refresh_token) { rememberCredential(tokens.refresh_token); }
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) { this.authorizationUrl = url; }
-  saveCodeVerifier(verifier: string) { this.verifier = verifier; }
-  codeVerifier() { return this.verifier; }
 }
 
 /** What reached the client's redirect URI. */
