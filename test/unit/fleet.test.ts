@@ -104,6 +104,20 @@ describe('remote server: a fleet behind a load balancer, sharing Redis', functio
     assert.equal(exchangesFor(users).length, users.length);
   });
 
+  it('audits the address the load balancer saw, not one a client claims in X-Forwarded-For', async () => {
+    const requestId = `spoof-${Date.now()}`;
+    const who = user(7, 'j');
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${tokenFor(who)}`, 'X-Forwarded-For': '203.0.113.66', 'X-Request-Id': requestId },
+      body: JSON.stringify(rpc('tools/list')),
+    });
+    assert.equal(response.status, 200);
+    await waitFor(() => replicas.some(replica => replica.output().includes(requestId)), 'the audit line', 5_000);
+    const line = replicas.flatMap(replica => replica.output().split('\n')).find(entry => entry.includes(requestId) && entry.includes('mcp_request')) as string;
+    assert.equal((JSON.parse(line) as { ip: string }).ip, '127.0.0.1');
+  });
+
   it('keeps every Redis key under the prefix, with a time to live, and no token in the clear', async () => {
     const client = new Redis(redis.url, { lazyConnect: true });
     await client.connect();
