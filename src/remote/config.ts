@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { CLOUDS, CloudDescription, CloudName } from '../shared/clouds';
 import { parseHttpsEndpoint } from '../shared/endpoints';
+import { GUID } from '../shared/tenant';
 import { ToolSelection } from '../shared/toolCatalogue';
 import { DEFAULT_ROLE_MAP, RoleMap, parseRoleMap } from './rbac';
 
@@ -111,7 +112,6 @@ export const REMOTE_SETTINGS: ReadonlyArray<{ readonly name: string; readonly me
 /** Thrown for a bad setting; the message names it and says what to set. */
 export class ConfigError extends Error {}
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCOPE_NAME = /^[A-Za-z0-9._-]{1,120}$/;
 const DEFAULT_AUTHORITY_HOSTS: Readonly<Record<Exclude<CloudName, 'custom'>, string>> = {
   AzureCloud: 'https://login.microsoftonline.com',

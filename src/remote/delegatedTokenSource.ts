@@ -100,13 +100,6 @@ export class DelegatedTokenSource implements TokenSource {
     };
   }
 
-  /** Forgets a user's tokens (they signed out, or their session was revoked). */
-  forget(tid: string, oid: string): void {
-    const prefix = `${tid}\u0000${oid}\u0000`;
-    for (const key of [...this.cache.keys()].filter(candidate => candidate.startsWith(prefix))) {
-      this.cache.delete(key);
-    }
-  }
 
   /** Exactly the tool's declared scopes, as Entra names them in this cloud; ARM as `<arm>/user_impersonation`. */
   private scopesToRequest(tool: string, scopes: readonly string[]): string[] {

@@ -41,6 +41,12 @@ export interface FrontDoorDeps {
   readonly sharedState?: () => boolean;
 }
 
+/** A validated caller, and the token that proved it (the On-Behalf-Of assertion). */
+interface Authenticated {
+  readonly caller: Caller;
+  readonly token: string;
+}
+
 /** Largest JSON-RPC body accepted: tool arguments are small; a mail body is the largest. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -211,15 +217,16 @@ export class FrontDoor {
       res.setHeader('Retry-After', '5');
       return jsonRpcError(res, 503, -32000, 'The server is starting (Entra ID signing keys not loaded yet). Try again shortly.');
     }
-    caller = await this.authenticate(req, res, requestId);
-    if (!caller || !(await this.admit(req, res, requestId, caller))) {
+    const authenticated = await this.authenticate(req, res, requestId);
+    caller = authenticated?.caller;
+    if (!authenticated || !(await this.admit(req, res, requestId, authenticated.caller))) {
       return;
     }
     body = await readJsonBody(req, res);
     if (body === undefined) {
       return;
     }
-    await this.handOver(req, res, body, caller, outcomes);
+    await this.handOver(req, res, body, authenticated, outcomes);
   }
 
   /** Roles and the rate limit: whether this caller may make a request now (else answered 403/429). */
@@ -242,20 +249,19 @@ export class FrontDoor {
   }
 
   /** A fresh SDK transport for this request, attached to the one shared server for as long as it lasts. */
-  private async handOver(req: http.IncomingMessage, res: http.ServerResponse, body: unknown, caller: Caller, outcomes: RequestOutcome[]): Promise<void> {
+  private async handOver(req: http.IncomingMessage, res: http.ServerResponse, body: unknown, { caller, token }: Authenticated, outcomes: RequestOutcome[]): Promise<void> {
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     const link = this.deps.mcp.mux.attach(transport, outcomes);
     res.once('close', () => {
       link.detach();
       void transport.close();
     });
-    const token = BEARER.exec(req.headers.authorization ?? '')?.[1] as string;
     (req as http.IncomingMessage & { auth?: unknown }).auth = toAuthInfo(caller, token, this.deps.config.clientId, this.deps.config.publicUrl);
     await transport.handleRequest(req, res, body);
   }
 
-  /** The caller from the bearer token, or undefined after answering 401/403 with a challenge that says what to do. */
-  private async authenticate(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<Caller | undefined> {
+  /** The caller and their bearer token, or undefined after answering 401/403 with a challenge that says what to do. */
+  private async authenticate(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<Authenticated | undefined> {
     const header = req.headers.authorization;
     const token = header ? BEARER.exec(header)?.[1] : undefined;
     if (!token) {
@@ -264,7 +270,7 @@ export class FrontDoor {
       return this.challenge(res, 401, reason, header ? 'invalid_request' : undefined);
     }
     try {
-      return await this.deps.validator.validate(token);
+      return { caller: await this.deps.validator.validate(token), token };
     } catch (error) {
       if (!(error instanceof AuthFailure)) {
         throw error;

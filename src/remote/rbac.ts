@@ -5,6 +5,7 @@
  * `Tools.Write` the write tools, which are served at all only when writes are allowed.
  */
 import { TOOL_CATALOGUE } from '../shared/toolCatalogue';
+import { wildcardMatches } from '../shared/wildcard';
 
 /** App role → tool names or `*` patterns it grants. */
 export type RoleMap = Readonly<Record<string, readonly string[]>>;
@@ -51,7 +52,7 @@ export class ToolAccess {
     if (!this.requireRoles) {
       return true;
     }
-    return callerRoles.some(role => (this.roles[role] ?? []).some(pattern => matches(pattern, tool)));
+    return callerRoles.some(role => (this.roles[role] ?? []).some(pattern => wildcardMatches(pattern, tool)));
   }
 
   /** Whether the caller holds any role this server knows (when roles are required). */
@@ -61,19 +62,11 @@ export class ToolAccess {
 
   /** The roles that would grant `tool`: what to ask an administrator for. */
   rolesGranting(tool: string): string[] {
-    return Object.entries(this.roles).filter(([, patterns]) => patterns.some(pattern => matches(pattern, tool))).map(([role]) => role);
+    return Object.entries(this.roles).filter(([, patterns]) => patterns.some(pattern => wildcardMatches(pattern, tool))).map(([role]) => role);
   }
 
   /** Every role this server knows, for messages to users without one. */
   knownRoles(): string[] {
     return Object.keys(this.roles);
   }
-}
-
-function matches(pattern: string, tool: string): boolean {
-  if (!pattern.includes('*')) {
-    return pattern === tool;
-  }
-  const expression = pattern.split('*').map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${expression}$`).test(tool);
 }

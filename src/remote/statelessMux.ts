@@ -41,10 +41,6 @@ export class StatelessMux implements Transport {
     this.onclose?.();
   }
 
-  /** Requests being served right now (for draining on shutdown). */
-  get pending(): number {
-    return this.routes.size;
-  }
 
   /**
    * Routes one request transport's messages to the server until `detach` is called. Client

@@ -3,8 +3,8 @@
  * key from the tenant's JWKS, issued by an allowed tenant, within their lifetime, carrying our
  * delegated scope. Every refusal says what the person (or the administrator) has to change.
  */
-import { createHash } from 'node:crypto';
 import { JWTPayload, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { digest } from './proxy/sealedBox';
 
 /** The caller, as established from a validated token. */
 export interface Caller {
@@ -125,7 +125,7 @@ export class EntraTokenValidator {
     if (!this.jwks) {
       throw new Error('token validator used before its keys were loaded');
     }
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = digest(token);
     const known = this.validated.get(key);
     if (known && known.expiresAt * 1000 > Date.now()) {
       return known;
@@ -244,7 +244,8 @@ function callerFrom(payload: JWTPayload, requiredScope: string): Caller {
   };
 }
 
-function stringClaim(value: unknown): string | undefined {
+/** A claim's text, when it is a plausible one. */
+export function stringClaim(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined;
 }
 

@@ -1,4 +1,5 @@
 import { ENV } from './env';
+import { wildcardMatches } from './wildcard';
 
 /**
  * The catalogue of the server's tools and the delegated scopes each may ask the broker for.
@@ -104,13 +105,9 @@ export function isToolEnabled(tool: ToolScopeDeclaration, selection: ToolSelecti
   if (!tool.readOnly && !selection.allowWrites) {
     return false;
   }
-  return selection.enabledTools.length === 0 || selection.enabledTools.some(pattern => globToRegExp(pattern).test(tool.name));
+  return selection.enabledTools.length === 0 || selection.enabledTools.some(pattern => wildcardMatches(pattern.trim(), tool.name, { ignoreCase: true }));
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`, 'i');
-}
 
 /** Serialises a selection into the server's environment, and back. */
 export function selectionToEnv(selection: ToolSelection): Record<string, string> {

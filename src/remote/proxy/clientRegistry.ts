@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
 import { InvalidClientMetadataError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { wildcardMatches } from '../../shared/wildcard';
 import { AuthStore } from './authStore';
 import { SealedBox } from './sealedBox';
 
@@ -44,7 +45,7 @@ export class ClientRegistry implements OAuthRegisteredClientsStore {
 
   /** Whether a redirect URI matches one of the allowed patterns (`*` = any characters). */
   isAllowedRedirect(uri: string): boolean {
-    return this.options.allowedRedirects.some(pattern => globMatches(pattern, uri));
+    return this.options.allowedRedirects.some(pattern => wildcardMatches(pattern, uri));
   }
 
   private checkRedirects(uris: readonly string[]): void {
@@ -132,9 +133,4 @@ export function isPrivateAddress(address: string): boolean {
     return /^(127\.|10\.|192\.168\.|169\.254\.|0\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(v4);
   }
   return address === '::1' || address === '::' || /^f[cd]/i.test(address) || /^fe[89ab]/i.test(address);
-}
-
-function globMatches(pattern: string, value: string): boolean {
-  const expression = pattern.split('*').map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${expression}$`).test(value);
 }

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
 import { JWK, SignJWT, calculateJwkThumbprint, errors, exportJWK, importJWK, importPKCS8, jwtVerify } from 'jose';
-import { AuthFailure, Caller } from '../tokenValidator';
+import { AuthFailure, Caller, stringClaim } from '../tokenValidator';
 
 /** Who a proxy session belongs to, from the Entra id token at sign-in. */
 export interface ProxyUser {
@@ -69,9 +69,9 @@ export class IssuedTokens {
         algorithms: [this.alg], issuer: this.issuer, audience: this.audience, typ: 'at+jwt', clockTolerance: 60, requiredClaims: ['exp', 'oid', 'tid'],
       });
       return {
-        oid: String(payload.oid), tid: String(payload.tid), upn: text(payload.upn), name: text(payload.name),
+        oid: String(payload.oid), tid: String(payload.tid), upn: stringClaim(payload.upn), name: stringClaim(payload.name),
         roles: Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [],
-        scopes: [PROXY_SCOPE], clientApp: text(payload.client_id), expiresAt: Number(payload.exp),
+        scopes: [PROXY_SCOPE], clientApp: stringClaim(payload.client_id), expiresAt: Number(payload.exp),
       };
     } catch (error) {
       throw new AuthFailure(401, 'invalid_token', error instanceof errors.JWTExpired
@@ -90,8 +90,4 @@ function algorithmOf(pem: string): 'ES256' | 'RS256' {
     return 'RS256';
   }
   throw new Error('ENTRA_MCP_SIGNING_KEY must be a P-256 EC key (ES256) or an RSA key of 2048 bits or more (RS256).');
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value ? value : undefined;
 }
