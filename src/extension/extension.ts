@@ -12,7 +12,8 @@ import { ScopeAllowList } from '../shared/scopes';
 import { registerCommands } from './commands';
 import { confirmSignIn } from './confirmSignIn';
 import { EntraMcpServerProvider, PROVIDER_ID } from './mcp/serverDefinitionProvider';
-import { affectsServerDefinition, affectsTokens, onIgnoredWorkspaceSetting, readSettings } from './settings';
+import { RemoteServers } from './remote/remoteServers';
+import { affectsRemoteServers, affectsServerDefinition, affectsTokens, loginEndpoint, onIgnoredWorkspaceSetting, readSettings } from './settings';
 import { createStatusBarItem } from './statusBar';
 
 /** How long the broker outlives its last server, so a quick restart reuses it. */
@@ -33,6 +34,13 @@ export function activate(context: vscode.ExtensionContext): void {
     confirmSignIn,
     audit,
   });
+  const remotes = new RemoteServers({
+    entries: () => readSettings().remoteServers,
+    loginEndpoint: () => loginEndpoint(readSettings()),
+    tenant: () => readSettings().tenant,
+    getToken: params => tokens.getToken(params),
+    audit,
+  });
   let idleTimer: NodeJS.Timeout | undefined;
   const broker = new BrokerServer({
     extensionVersion: version,
@@ -44,6 +52,8 @@ export function activate(context: vscode.ExtensionContext): void {
         const settings = readSettings();
         return new ScopeAllowList(allowedScopesFor(tool, settings.additionalScopes, settings.tools)).disallowed(scopes);
       },
+      getRemoteToken: params => remotes.getRemoteToken(params),
+      remoteOutcome: params => remotes.recordOutcome(params),
     },
     onIdle: () => {
       clearTimeout(idleTimer);
@@ -52,20 +62,23 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   stopBroker = () => { clearTimeout(idleTimer); return broker.stop(); };
   const provider = new EntraMcpServerProvider(
-    context.asAbsolutePath('dist/server.js'), version, vscode.Uri.joinPath(context.globalStorageUri, 'compile-cache').fsPath, broker, log);
+    context.asAbsolutePath('dist/server.js'), version, vscode.Uri.joinPath(context.globalStorageUri, 'compile-cache').fsPath, broker, log, remotes);
 
   context.subscriptions.push(
     log,
     provider,
     vscode.lm.registerMcpServerDefinitionProvider(PROVIDER_ID, provider),
-    ...registerCommands(tokens, broker, log),
+    ...registerCommands(tokens, broker, remotes, log),
+    remotes.onDidDiscover(() => provider.refresh()),
     createStatusBarItem(tokens),
     vscode.workspace.onDidChangeConfiguration(event => {
       if (affectsTokens(event)) { void tokens.clearCache('tenant, client id or cloud changed'); }
       if (affectsServerDefinition(event)) { provider.refresh(); }
+      if (affectsRemoteServers(event)) { void remotes.refresh(); }
     }),
     { dispose: () => void stopBroker?.() },
   );
+  void remotes.refresh();
   log.info(`Entra MCP Broker ${version} activated (${readSettings().cloud.label}).`);
 }
 

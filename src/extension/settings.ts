@@ -8,6 +8,7 @@ import { parseHttpsEndpoint } from '../shared/endpoints';
 import { isWellFormedScope } from '../shared/scopes';
 import { ToolSelection } from '../shared/toolCatalogue';
 import { AuthSettings } from './auth/tokenService';
+import { RemoteServerEntry } from './remote/discovery';
 
 export const SECTION = 'entraMcp';
 
@@ -19,6 +20,7 @@ export const SECTION = 'entraMcp';
  */
 export const USER_ONLY_SETTINGS = [
   'tenant', 'clientId', 'promptForSignIn', 'additionalScopes', 'allowWrites', 'enabledTools', 'graphEndpoint', 'armEndpoint',
+  'loginEndpoint', 'remoteServers',
 ] as const;
 type UserOnlySetting = typeof USER_ONLY_SETTINGS[number];
 
@@ -36,7 +38,10 @@ export interface ExtensionSettings extends AuthSettings {
   /** Raw endpoint overrides; resolve with serviceEndpoints(). */
   readonly graphEndpointOverride: string;
   readonly armEndpointOverride: string;
+  readonly loginEndpointOverride: string;
   readonly tools: ToolSelection;
+  /** The organization's remote MCP servers, as the user listed them. */
+  readonly remoteServers: readonly RemoteServerEntry[];
 }
 
 export function readSettings(): ExtensionSettings {
@@ -52,10 +57,12 @@ export function readSettings(): ExtensionSettings {
     additionalScopes: get<string[]>('additionalScopes', []).filter(isWellFormedScope),
     graphEndpointOverride: get('graphEndpoint', '').trim(),
     armEndpointOverride: get('armEndpoint', '').trim(),
+    loginEndpointOverride: get('loginEndpoint', '').trim(),
     tools: {
       allowWrites: get('allowWrites', false),
       enabledTools: get<string[]>('enabledTools', []).map(name => name.trim()).filter(Boolean),
     },
+    remoteServers: get<RemoteServerEntry[]>('remoteServers', []).filter(isRemoteServerEntry),
   };
 }
 
@@ -89,7 +96,17 @@ export function serviceEndpoints(settings: ExtensionSettings): ServiceEndpoints 
   };
 }
 
-function endpoint(override: string, cloud: CloudDescription, key: 'graphEndpoint' | 'armEndpoint'): string {
+/** Entra's sign-in endpoint remote servers must name: the override if set (https only), else the cloud's. */
+export function loginEndpoint(settings: ExtensionSettings): string {
+  return endpoint(settings.loginEndpointOverride, settings.cloud, 'loginEndpoint');
+}
+
+function isRemoteServerEntry(value: unknown): value is RemoteServerEntry {
+  const entry = value as Partial<RemoteServerEntry> | undefined;
+  return typeof entry?.label === 'string' && typeof entry.url === 'string';
+}
+
+function endpoint(override: string, cloud: CloudDescription, key: 'graphEndpoint' | 'armEndpoint' | 'loginEndpoint'): string {
   if (override) {
     return parseHttpsEndpoint(override, `${SECTION}.${key}`);
   }
@@ -105,6 +122,13 @@ export function affectsServerDefinition(event: vscode.ConfigurationChangeEvent):
     || event.affectsConfiguration(`${SECTION}.armEndpoint`)
     || event.affectsConfiguration(`${SECTION}.allowWrites`)
     || event.affectsConfiguration(`${SECTION}.enabledTools`)
+    || event.affectsConfiguration('microsoft-sovereign-cloud.environment');
+}
+
+/** Settings whose change means the remote servers are discovered again. */
+export function affectsRemoteServers(event: vscode.ConfigurationChangeEvent): boolean {
+  return event.affectsConfiguration(`${SECTION}.remoteServers`)
+    || event.affectsConfiguration(`${SECTION}.loginEndpoint`)
     || event.affectsConfiguration('microsoft-sovereign-cloud.environment');
 }
 

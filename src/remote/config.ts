@@ -68,6 +68,8 @@ export interface RemoteConfig {
   readonly tools: ToolSelection;
   /** Requests per minute per user; 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
+  /** Clock skew tolerated on a token's exp and nbf, in seconds (at most 300). */
+  readonly clockSkewSeconds: number;
   readonly host: string;
   readonly port: number;
   readonly tls?: TlsConfig;
@@ -94,6 +96,7 @@ export const REMOTE_SETTINGS: ReadonlyArray<{ readonly name: string; readonly me
   { name: 'ENTRA_MCP_ROLES', meaning: 'optional JSON mapping app roles to tool names or patterns; default {"Tools.Read":<read tools>,"Tools.Write":<write tools>}' },
   { name: 'ENTRA_MCP_ALLOW_WRITES', meaning: '`true` lists the write tools (default false)' },
   { name: 'ENTRA_MCP_ENABLED_TOOLS', meaning: 'comma list of tool names or `*` patterns to serve; empty serves all' },
+  { name: 'ENTRA_MCP_CLOCK_SKEW_SECONDS', meaning: 'clock skew tolerated on a token\'s exp and nbf; default 300 (the most), 0 = none' },
   { name: 'ENTRA_MCP_RATE_LIMIT', meaning: 'requests per minute per user; default 120; 0 = off' },
   { name: 'ENTRA_MCP_HOST', meaning: 'address to bind; default 127.0.0.1' },
   { name: 'ENTRA_MCP_PORT', meaning: 'port; default 8080 (PORT is honoured too)' },
@@ -152,6 +155,7 @@ export function readRemoteConfig(env: NodeJS.ProcessEnv): RemoteConfig {
     roles,
     tools,
     rateLimitPerMinute: integer(env, 'ENTRA_MCP_RATE_LIMIT', 120, 0, 100_000),
+    clockSkewSeconds: integer(env, 'ENTRA_MCP_CLOCK_SKEW_SECONDS', 300, 0, 300),
     host,
     port,
     tls,

@@ -133,7 +133,7 @@ function entraMode(config: RemoteConfig, tuning: RemoteTuning, fleet: Fleet | un
     }),
     validator: new EntraTokenValidator({
       authorityHost: config.authorityHost, tenantId: config.tenantId, allowedTenants: config.allowedTenants,
-      clientId: config.clientId, scope: config.scope, jwksCooldownMs: tuning.jwksCooldownMs,
+      clientId: config.clientId, scope: config.scope, jwksCooldownMs: tuning.jwksCooldownMs, clockToleranceSeconds: config.clockSkewSeconds,
     }),
   };
 }

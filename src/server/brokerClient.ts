@@ -8,7 +8,7 @@ import {
   MessageConnection, RequestType, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection,
 } from 'vscode-jsonrpc/node';
 import {
-  BROKER_LIMITS, BrokerErrorReason, GetTokenRequest, GetTokenResult, HelloRequest, PROTOCOL_VERSION, StatusRequest, StatusResult,
+  BROKER_LIMITS, BrokerErrorReason, GetRemoteTokenRequest, GetTokenRequest, GetTokenResult, HelloRequest, PROTOCOL_VERSION, RemoteOutcomeRequest, StatusRequest, StatusResult,
 } from '../shared/protocol';
 import { ToolError, ToolErrorCode } from './toolError';
 
@@ -22,6 +22,12 @@ export interface TokenRequestOptions {
 export interface TokenSource {
   getToken(tool: string, scopes: readonly string[], options?: TokenRequestOptions): Promise<GetTokenResult>;
   status(tool: string): Promise<StatusResult>;
+}
+
+/** What the bridge needs from the broker: tokens for its one remote server, and a place to say how calls went. */
+export interface RemoteTokenSource {
+  getRemoteToken(server: string, options?: TokenRequestOptions): Promise<GetTokenResult>;
+  reportOutcome(server: string, ok: boolean, message?: string): Promise<void>;
 }
 
 export interface BrokerClientOptions {
@@ -45,7 +51,7 @@ export const BROKER_UNAVAILABLE_MESSAGE =
 
 const KNOWN_REASONS: readonly BrokerErrorReason[] = ['NotSignedIn', 'ScopeNotAllowed', 'TokenUnavailable', 'Timeout', 'InvalidParams'];
 
-export class BrokerClient implements TokenSource {
+export class BrokerClient implements TokenSource, RemoteTokenSource {
   private connection: Promise<MessageConnection> | undefined;
   private readonly sockets = new WeakMap<MessageConnection, net.Socket>();
   /** The broker refuses more than maxPendingRequests per connection: wait for a slot instead. */
@@ -59,6 +65,23 @@ export class BrokerClient implements TokenSource {
       ...(options.wwwAuthenticate ? { wwwAuthenticate: options.wwwAuthenticate } : {}),
       ...(options.forceRefresh ? { forceRefresh: true } : {}),
     });
+  }
+
+  getRemoteToken(server: string, options: TokenRequestOptions = {}): Promise<GetTokenResult> {
+    return this.request(GetRemoteTokenRequest, {
+      server,
+      ...(options.wwwAuthenticate ? { wwwAuthenticate: options.wwwAuthenticate } : {}),
+      ...(options.forceRefresh ? { forceRefresh: true } : {}),
+    });
+  }
+
+  /** Best effort: Show Status is the only reader, so a broker that is gone is no error here. */
+  async reportOutcome(server: string, ok: boolean, message?: string): Promise<void> {
+    try {
+      await this.request(RemoteOutcomeRequest, { server, ok, ...(message ? { message: message.slice(0, 1000) } : {}) });
+    } catch {
+      // the tool result already carries the message
+    }
   }
 
   status(tool: string): Promise<StatusResult> {

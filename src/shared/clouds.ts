@@ -14,24 +14,26 @@ export interface CloudDescription {
   readonly graphEndpoint: string;
   /** Azure Resource Manager base URL. Empty for a custom cloud. */
   readonly armEndpoint: string;
+  /** Entra ID's sign-in endpoint (authorities are `<it>/<tenant>/v2.0`). Empty for a custom cloud. */
+  readonly loginEndpoint: string;
 }
 
 export const CLOUDS: Readonly<Record<CloudName, CloudDescription>> = {
   AzureCloud: {
     name: 'AzureCloud', label: 'Azure (public)', providerId: 'microsoft',
-    graphEndpoint: 'https://graph.microsoft.com', armEndpoint: 'https://management.azure.com',
+    graphEndpoint: 'https://graph.microsoft.com', armEndpoint: 'https://management.azure.com', loginEndpoint: 'https://login.microsoftonline.com',
   },
   AzureUSGovernment: {
     name: 'AzureUSGovernment', label: 'Azure US Government', providerId: 'microsoft-sovereign-cloud',
-    graphEndpoint: 'https://graph.microsoft.us', armEndpoint: 'https://management.usgovcloudapi.net',
+    graphEndpoint: 'https://graph.microsoft.us', armEndpoint: 'https://management.usgovcloudapi.net', loginEndpoint: 'https://login.microsoftonline.us',
   },
   AzureChinaCloud: {
     name: 'AzureChinaCloud', label: 'Azure China (21Vianet)', providerId: 'microsoft-sovereign-cloud',
-    graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn', armEndpoint: 'https://management.chinacloudapi.cn',
+    graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn', armEndpoint: 'https://management.chinacloudapi.cn', loginEndpoint: 'https://login.chinacloudapi.cn',
   },
   custom: {
     name: 'custom', label: 'Custom sovereign environment', providerId: 'microsoft-sovereign-cloud',
-    graphEndpoint: '', armEndpoint: '',
+    graphEndpoint: '', armEndpoint: '', loginEndpoint: '',
   },
 };
 

@@ -14,4 +14,8 @@ export const ENV = {
   enabledTools: 'ENTRA_MCP_ENABLED_TOOLS',
   /** Directory for the V8 compile cache of the server bundle (the extension's global storage). */
   compileCache: 'ENTRA_MCP_COMPILE_CACHE',
+  /** Bridge mode: the remote MCP endpoint (one of entraMcp.remoteServers) this server forwards to. */
+  remoteUrl: 'ENTRA_MCP_REMOTE_URL',
+  /** Bridge mode: the name the bridge gives itself (VS Code prefixes its tools with it). */
+  remoteName: 'ENTRA_MCP_REMOTE_NAME',
 } as const;

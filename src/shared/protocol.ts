@@ -72,6 +72,33 @@ export interface GetTokenResult {
 }
 export const GetTokenRequest = new RequestType<GetTokenParams, GetTokenResult, void>('broker/getToken');
 
+// ── broker/getRemoteToken: bridge → extension, a token for one of the user's remote MCP servers ──
+/**
+ * The bridge names the server by its URL only. The extension looks the URL up among the user's
+ * `entraMcp.remoteServers` and uses the scope *it* discovered from that server's metadata: the
+ * bridge can never choose a scope, so a token for Graph or another API is never sent there.
+ */
+export const GetRemoteTokenParamsSchema = z.strictObject({
+  /** The remote MCP endpoint, exactly as configured. */
+  server: z.string().check(z.minLength(1), z.maxLength(2048)),
+  /** A claims challenge from the remote server's 401, raw header value. */
+  wwwAuthenticate: z.optional(z.string().check(z.maxLength(BROKER_LIMITS.maxClaimsLength))),
+  /** The remote server rejected the last token (401): fetch one past the cache. */
+  forceRefresh: z.optional(z.boolean()),
+});
+export type GetRemoteTokenParams = z.infer<typeof GetRemoteTokenParamsSchema>;
+export const GetRemoteTokenRequest = new RequestType<GetRemoteTokenParams, GetTokenResult, void>('broker/getRemoteToken');
+
+// ── broker/remoteOutcome: bridge → extension, how the last exchange with a remote server went (for Show Status) ──
+export const RemoteOutcomeParamsSchema = z.strictObject({
+  server: z.string().check(z.minLength(1), z.maxLength(2048)),
+  ok: z.boolean(),
+  /** Why it failed, written for people (never a token or a server's raw body). */
+  message: z.optional(z.string().check(z.maxLength(1000))),
+});
+export type RemoteOutcomeParams = z.infer<typeof RemoteOutcomeParamsSchema>;
+export const RemoteOutcomeRequest = new RequestType<RemoteOutcomeParams, void, void>('broker/remoteOutcome');
+
 // ── broker/status: server → extension, who is signed in (no token) ──
 export const StatusParamsSchema = z.strictObject({ tool: toolName });
 export type StatusParams = z.infer<typeof StatusParamsSchema>;

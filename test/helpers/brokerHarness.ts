@@ -29,6 +29,10 @@ export async function startBroker(options: { limits?: Partial<Limits>; handlers?
       return { accessToken, expiresOn: Date.now() + 3600_000, account: 'MeganB@contoso.com', tenantId: 'tenant-1' };
     },
     status: () => ({ signedIn: true, account: 'MeganB@contoso.com', tenantId: 'tenant-1', tenant: 'organizations', cloud: 'Azure (public)', grantedScopes: ['User.Read'] }),
+    getRemoteToken: async params => {
+      throw Object.assign(new Error(`no remote server ${params.server} in this harness`), {});
+    },
+    remoteOutcome: () => undefined,
     disallowedScopes: (tool, scopes) => new ScopeAllowList(allowedScopesFor(tool, [], { allowWrites: true, enabledTools: [] })).disallowed(scopes),
     ...options.handlers,
   };

@@ -20,3 +20,8 @@ export async function stopLocalHttps(server: https.Server | undefined): Promise<
   server?.closeAllConnections();
   await new Promise<void>(resolve => (server ? server.close(() => resolve()) : resolve()));
 }
+
+/** The remote server's settings to serve HTTPS with the test certificate (the one the test CA signed). */
+export function tlsEnv(): Record<string, string> {
+  return { ENTRA_MCP_TLS_CERT: join(TLS_DIR, 'localhost.pem'), ENTRA_MCP_TLS_KEY: join(TLS_DIR, 'localhost-key.pem') };
+}

@@ -16,7 +16,8 @@ const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'pack
 const settings = manifest.contributes.configuration.properties;
 
 /** Settings that route tokens (endpoints), pick the identity (tenant, client id) or widen what a token or tool may do. */
-const TOKEN_DECIDING = ['tenant', 'clientId', 'promptForSignIn', 'additionalScopes', 'allowWrites', 'enabledTools', 'graphEndpoint', 'armEndpoint']
+const TOKEN_DECIDING = ['tenant', 'clientId', 'promptForSignIn', 'additionalScopes', 'allowWrites', 'enabledTools', 'graphEndpoint', 'armEndpoint',
+  'loginEndpoint', 'remoteServers']
   .map(key => `entraMcp.${key}`);
 
 describe('settings a workspace cannot set', () => {

@@ -11,9 +11,9 @@ import {
 } from 'vscode-jsonrpc/node';
 import * as z from 'zod/mini';
 import {
-  BROKER_LIMITS, BrokerErrorCode, BrokerErrorReason, GetTokenParams, GetTokenParamsSchema, GetTokenRequest,
-  GetTokenResult, HelloParamsSchema, HelloRequest, PROTOCOL_VERSION, StatusParams, StatusParamsSchema,
-  StatusRequest, StatusResult,
+  BROKER_LIMITS, BrokerErrorCode, BrokerErrorReason, GetRemoteTokenParams, GetRemoteTokenParamsSchema, GetRemoteTokenRequest,
+  GetTokenParams, GetTokenParamsSchema, GetTokenRequest, GetTokenResult, HelloParamsSchema, HelloRequest, PROTOCOL_VERSION,
+  RemoteOutcomeParams, RemoteOutcomeParamsSchema, RemoteOutcomeRequest, StatusParams, StatusParamsSchema, StatusRequest, StatusResult,
 } from '../../shared/protocol';
 import { Audit } from '../audit';
 import { isBrokerError } from '../auth/brokerError';
@@ -25,6 +25,10 @@ export interface BrokerHandlers {
   status(params: StatusParams): StatusResult;
   /** Scopes of the request the allow-list refuses for that tool (empty: allowed). */
   disallowedScopes(tool: string, scopes: readonly string[]): string[];
+  /** A token for one of the user's remote servers, for the scope the extension discovered (never one the caller names). */
+  getRemoteToken(params: GetRemoteTokenParams): Promise<GetTokenResult>;
+  /** How the bridge's last exchange with a remote server went (Show Status). */
+  remoteOutcome(params: RemoteOutcomeParams): void;
 }
 
 export type Limits = { -readonly [K in keyof typeof BROKER_LIMITS]: number };
@@ -212,6 +216,8 @@ class BrokerConnection {
       }
       return this.options.handlers.getToken(valid);
     }));
+    this.connection.onRequest(GetRemoteTokenRequest, (params, token) => this.guarded('remote-token', params, GetRemoteTokenParamsSchema, token, valid => this.options.handlers.getRemoteToken(valid)));
+    this.connection.onRequest(RemoteOutcomeRequest, (params, token) => this.guarded('remote-outcome', params, RemoteOutcomeParamsSchema, token, async valid => this.options.handlers.remoteOutcome(valid)));
     this.connection.onRequest(StatusRequest, (params, token) => this.guarded('status', params, StatusParamsSchema, token, async valid => this.options.handlers.status(valid)));
     this.connection.onRequest((method: string) => {
       throw brokerResponseError('InvalidParams', `Unknown broker method "${method.slice(0, 64)}".`);

@@ -1,18 +1,30 @@
 /**
- * Registers the bundled MCP server with VS Code. `provideMcpServerDefinitions` is called
- * eagerly and must never prompt; the broker starts only in `resolveMcpServerDefinition`,
- * when VS Code is about to launch the server, and its secret is added to the env only then.
+ * Registers the bundled MCP server with VS Code, and one definition per remote server the user
+ * listed. `provideMcpServerDefinitions` is called eagerly and must never prompt (nor wait on the
+ * network: remote servers are listed as last discovered); the broker starts only in
+ * `resolveMcpServerDefinition`, when VS Code is about to launch a server, and its secret is
+ * added to the env only then.
+ *
+ * An Entra-protected remote server is reached through the bundled server in bridge mode, not as
+ * an HTTP definition: an `McpHttpServerDefinition`'s headers are fixed once it is resolved and
+ * stable VS Code has no hook to refresh them (its `authentication` field is a proposed API), so
+ * a token there would expire mid-session and stay stale after a 401. The bridge asks the broker
+ * for a token on every request instead. A server that signs users in itself (proxy mode) is an
+ * HTTP definition: VS Code's own MCP OAuth handles it, and no token of ours is involved.
  */
 import * as vscode from 'vscode';
 import { ENV } from '../../shared/env';
 import { selectionToEnv } from '../../shared/toolCatalogue';
 import { BrokerServer } from '../broker/brokerServer';
+import { RemoteServerState, RemoteServers } from '../remote/remoteServers';
 import { readSettings, serviceEndpoints } from '../settings';
 
 export const PROVIDER_ID = 'entraMcp.servers';
 export const SERVER_LABEL = 'Entra MCP';
 
-export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvider<vscode.McpStdioServerDefinition>, vscode.Disposable {
+type Definition = vscode.McpStdioServerDefinition | vscode.McpHttpServerDefinition;
+
+export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvider<Definition>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeMcpServerDefinitions = this.changed.event;
 
@@ -23,6 +35,7 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
     private readonly compileCacheDir: string,
     private readonly broker: BrokerServer,
     private readonly log: vscode.LogOutputChannel,
+    private readonly remotes: RemoteServers,
   ) {}
 
   /** Settings that shape the server changed: VS Code re-reads the definition and restarts it. */
@@ -30,11 +43,14 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
     this.changed.fire();
   }
 
-  provideMcpServerDefinitions(): vscode.McpStdioServerDefinition[] {
-    // VS Code spawns the server with its own runtime: users may have no `node` on PATH.
+  provideMcpServerDefinitions(): Definition[] {
+    return [this.localDefinition(), ...this.remotes.list().flatMap(state => this.remoteDefinition(state))];
+  }
+
+  private localDefinition(): vscode.McpStdioServerDefinition {
     const settings = readSettings();
     // The tool selection travels in the definition: changing it restarts the server with the new list.
-    const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1', [ENV.compileCache]: this.compileCacheDir, ...selectionToEnv(settings.tools) };
+    const env: Record<string, string> = { ...this.runtimeEnv(), ...selectionToEnv(settings.tools) };
     try {
       // Endpoints are not secret; listing them here makes a settings change a definition change.
       const endpoints = serviceEndpoints(settings);
@@ -43,10 +59,35 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
     } catch {
       // Invalid settings are reported when the server is resolved, where the user can act on it.
     }
-    return [new vscode.McpStdioServerDefinition(SERVER_LABEL, process.execPath, [this.serverScript], env, this.version)];
+    return new vscode.McpStdioServerDefinition(SERVER_LABEL, process.execPath, [this.serverScript], env, this.version);
   }
 
-  async resolveMcpServerDefinition(server: vscode.McpStdioServerDefinition): Promise<vscode.McpStdioServerDefinition> {
+  /** VS Code spawns the server with its own runtime: users may have no `node` on PATH. */
+  private runtimeEnv(): Record<string, string> {
+    return { ELECTRON_RUN_AS_NODE: '1', [ENV.compileCache]: this.compileCacheDir };
+  }
+
+  /** Nothing is registered for a server not (yet) found usable; Show Status says why. */
+  private remoteDefinition(state: RemoteServerState): Definition[] {
+    const discovery = state.discovery;
+    if (discovery?.kind === 'proxy') {
+      return [new vscode.McpHttpServerDefinition(state.entry.label, vscode.Uri.parse(state.entry.url), {}, this.version)];
+    }
+    if (discovery?.kind !== 'entra') {
+      return [];
+    }
+    const env = { ...this.runtimeEnv(), [ENV.remoteUrl]: state.entry.url, [ENV.remoteName]: state.name };
+    // The scope is part of the version: a server that now advertises another is restarted.
+    return [new vscode.McpStdioServerDefinition(state.entry.label, process.execPath, [this.serverScript], env, `${this.version}+${discovery.scope}`)];
+  }
+
+  async resolveMcpServerDefinition(server: Definition): Promise<Definition> {
+    if (server instanceof vscode.McpHttpServerDefinition) {
+      return server;
+    }
+    if (server.env[ENV.remoteUrl]) {
+      return this.resolveBridge(server);
+    }
     let endpoints;
     try {
       endpoints = serviceEndpoints(readSettings());
@@ -67,6 +108,13 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
       [ENV.armEndpoint]: endpoints.arm,
     };
     this.log.info(`Starting the Entra MCP server (Graph ${endpoints.graph}, ARM ${endpoints.arm}).`);
+    return server;
+  }
+
+  private async resolveBridge(server: vscode.McpStdioServerDefinition): Promise<vscode.McpStdioServerDefinition> {
+    const address = await this.broker.start();
+    server.env = { ...server.env, [ENV.broker]: address.path, [ENV.brokerSecret]: address.secret };
+    this.log.info(`Starting the bridge to the remote server "${server.label}" (${String(server.env[ENV.remoteUrl])}).`);
     return server;
   }
 
