@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
 import { ENV } from '../shared/env';
+import { isBridgeMode, readBridgeConfig } from './bridge/bridgeConfig';
 import { ServerConfig, readServerConfig } from './config';
 import { EarlyResponder, JsonRpcRequestLike } from './startup/earlyResponder';
 import { MANIFEST_FILE, StartupManifest } from './startup/manifest';
@@ -28,6 +29,10 @@ const MAX_EARLY_BYTES = 1024 * 1024;
 type CompileCacheModule = { enableCompileCache?: (dir?: string) => unknown; flushCompileCache?: () => void };
 
 function start(): void {
+  if (isBridgeMode(process.env)) {
+    startBridge();
+    return;
+  }
   let config: ServerConfig;
   try {
     config = readServerConfig(process.env);
@@ -35,9 +40,7 @@ function start(): void {
     fail(error);
     return;
   }
-  // Node ≥ 22 keeps V8's compiled code between starts; the cache lives in the extension's storage.
-  const cacheDir = process.env[ENV.compileCache];
-  if (cacheDir) { (nodeModule as CompileCacheModule).enableCompileCache?.(cacheDir); }
+  enableCompileCache();
   const responder = loadResponder(config);
   let unread: Buffer = Buffer.alloc(0);
   let handedOff = false;
@@ -74,12 +77,35 @@ function start(): void {
       replay: responder ? [responder.initializeRequest, responder.initializedNotification].filter(isDefined) : [],
       ...(ended ? { endedInput: unread } : {}),
     };
-    const main = nodeModule.createRequire(__filename)(join(__dirname, MAIN_BUNDLE)) as typeof import('./main');
-    main.runServer(handoff).then(() => {
+    loadMain().runServer(handoff).then(() => {
       // Persist compiled code now: the server is usually ended by a signal, when Node would not.
       setImmediate(() => (nodeModule as CompileCacheModule).flushCompileCache?.());
     }, fail);
   }
+}
+
+/**
+ * Bridge mode: the tools are the remote server's, unknown until it is asked, so there is no
+ * manifest to answer from; the SDK takes stdin from the start.
+ */
+function startBridge(): void {
+  try {
+    const config = readBridgeConfig(process.env);
+    enableCompileCache();
+    loadMain().runBridge(config, version).catch(fail);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function loadMain(): typeof import('./main') {
+  return nodeModule.createRequire(__filename)(join(__dirname, MAIN_BUNDLE)) as typeof import('./main');
+}
+
+/** Node ≥ 22 keeps V8's compiled code between starts; the cache lives in the extension's storage. */
+function enableCompileCache(): void {
+  const cacheDir = process.env[ENV.compileCache];
+  if (cacheDir) { (nodeModule as CompileCacheModule).enableCompileCache?.(cacheDir); }
 }
 
 /**

@@ -16,18 +16,22 @@ export interface ServerConfig {
  * MCP output when the server fails to start.
  */
 export function readServerConfig(env: NodeJS.ProcessEnv): ServerConfig {
+  return {
+    ...readBrokerAddress(env),
+    graphEndpoint: parseHttpsEndpoint(required(env, ENV.graphEndpoint), ENV.graphEndpoint),
+    armEndpoint: parseHttpsEndpoint(required(env, ENV.armEndpoint), ENV.armEndpoint),
+    tools: selectionFromEnv(env),
+  };
+}
+
+/** Where the broker listens and the secret it expects: what the tool server and the bridge both need. */
+export function readBrokerAddress(env: NodeJS.ProcessEnv): { brokerPath: string; brokerSecret: string } {
   const brokerPath = required(env, ENV.broker);
   const brokerSecret = required(env, ENV.brokerSecret);
   if (!/^[0-9a-f]{64,}$/i.test(brokerSecret)) {
     throw new Error(`${ENV.brokerSecret} must be at least 32 random bytes in hex.`);
   }
-  return {
-    brokerPath,
-    brokerSecret,
-    graphEndpoint: parseHttpsEndpoint(required(env, ENV.graphEndpoint), ENV.graphEndpoint),
-    armEndpoint: parseHttpsEndpoint(required(env, ENV.armEndpoint), ENV.armEndpoint),
-    tools: selectionFromEnv(env),
-  };
+  return { brokerPath, brokerSecret };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -6,6 +6,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { BrokerClient } from './brokerClient';
+import { BridgeConfig } from './bridge/bridgeConfig';
+import { createBridge } from './bridge/bridgeServer';
 import { ServerConfig } from './config';
 import { createServer } from './createServer';
 import { JsonRpcRequestLike } from './startup/earlyResponder';
@@ -57,6 +59,25 @@ export async function runServer({ config, version, replay, endedInput }: Handoff
   });
   for (const message of replayed) { transport.onmessage?.(message); }
   input.resume();
+  void tokens.warmUp();
+}
+
+/** Bridge mode: forwards one remote server's tools over stdin/stdout (the bootstrap answers nothing early here). */
+export async function runBridge(config: BridgeConfig, version: string): Promise<void> {
+  const tokens = new BrokerClient({ path: config.brokerPath, secret: config.brokerSecret, clientVersion: version });
+  const bridge = createBridge({ config, tokens, version });
+  const transport = new ReplayingStdioTransport([], process.stdin);
+  const exit = () => {
+    tokens.dispose();
+    void bridge.close().finally(() => process.exit(0));
+  };
+  transport.onclose = exit;
+  await bridge.server.connect(transport);
+  transport.countRequests();
+  process.stdin.once('end', () => {
+    setTimeout(exit, DRAIN_ON_EOF_MS).unref();
+    void transport.answered().then(exit);
+  });
   void tokens.warmUp();
 }
 

@@ -6,7 +6,7 @@ import { CodedError, isCodedError } from '../shared/codedError';
  */
 export type ToolErrorCode =
   | 'NotSignedIn' | 'ScopeNotAllowed' | 'TokenUnavailable' | 'Timeout' | 'InvalidParams'
-  | 'BrokerUnavailable' | 'InvalidArgument' | 'GraphError' | 'NetworkError' | 'Cancelled';
+  | 'BrokerUnavailable' | 'InvalidArgument' | 'GraphError' | 'NetworkError' | 'Cancelled' | 'RemoteError';
 
 export class ToolError extends CodedError<ToolErrorCode> {
   constructor(code: ToolErrorCode, message: string) {
