@@ -6,7 +6,7 @@
 // Each run prints `integration-<suite>: N passed, N failed`. Temp folders are removed on
 // success and kept (path printed) on failure.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
@@ -60,6 +60,17 @@ async function waitForHealth(port, child) {
   throw new Error('code-server did not answer /healthz within 60 s');
 }
 
+const TEST_CA = join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
+const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
+/** The system's CA bundle plus the test CA, for SSL_CERT_FILE (which replaces the bundle OpenSSL reads). */
+function systemStoreWithTestCa(temp) {
+  const system = SYSTEM_CA_BUNDLES.find(path => existsSync(path));
+  const bundle = join(temp, 'ca-bundle.pem');
+  writeFileSync(bundle, `${system ? readFileSync(system, 'utf8') : ''}\n${readFileSync(TEST_CA, 'utf8')}`);
+  return bundle;
+}
+
 function hostEnv(temp, extra) {
   const env = { ...process.env, ...extra };
   for (const key of Object.keys(env)) {
@@ -71,8 +82,10 @@ function hostEnv(temp, extra) {
     XDG_DATA_HOME: join(temp, 'data'),
     XDG_CACHE_HOME: join(temp, 'cache'),
     XDG_RUNTIME_DIR: join(temp, 'run'),
-    // The fake Graph's certificate is trusted as a corporate CA would be.
-    NODE_EXTRA_CA_CERTS: join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem'),
+    // The fakes' certificate is trusted as a corporate CA would be: by Node (the MCP servers) and,
+    // for VS Code's own fetch in the extension host, which reads only the system store, by that store.
+    NODE_EXTRA_CA_CERTS: TEST_CA,
+    SSL_CERT_FILE: systemStoreWithTestCa(temp),
     VSCODE_SKIP_BUILTIN_EXTENSIONS: 'vscode.microsoft-authentication',
     ...extra,
   });

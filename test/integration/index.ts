@@ -10,7 +10,8 @@ export async function run(): Promise<void> {
   const suite = process.env.INTEGRATION_SUITE === 'vsix' ? 'vsix' : 'extension';
   const failed = await runMochaSuite({
     suite: `integration-${suite}`,
-    files: [join(__dirname, `${suite}.test.js`)],
+    // The remote server's tests first: the extension suite ends with the leak scan, which must see their output too.
+    files: (suite === 'vsix' ? ['vsix.test.js'] : ['remote.test.js', 'extension.test.js']).map(file => join(__dirname, file)),
     timeoutMs: 60_000,
     grep: process.env.MOCHA_GREP,
   });
