@@ -84,7 +84,7 @@ function freePort() {
 /** dist/remote.js pointed at the fakes, rate limit off, audit lines (stdout) discarded, stderr kept for failures. */
 async function startRemoteServer(fakes, { cpu, pin }) {
   const port = await freePort();
-  const child = spawnNode([requireBuilt(join(ROOT, 'dist', 'remote.js'), 'node esbuild.mjs --production')], {
+  const child = spawnNode([...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []), requireBuilt(join(ROOT, 'dist', 'remote.js'), 'node esbuild.mjs --production')], {
     cpu, pin,
     env: { ...process.env, ...fakes.env, ENTRA_MCP_PORT: String(port), ENTRA_MCP_RATE_LIMIT: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -10,6 +10,7 @@ import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AuditLog } from './audit';
+import { answerSingleMessage } from './jsonExchange';
 import { isAuthPath } from './proxy/authRoutes';
 import { toAuthInfo } from './callerContext';
 import { RemoteConfig, isLoopbackHost } from './config';
@@ -39,6 +40,8 @@ export interface FrontDoorDeps {
   readonly authRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   /** A fleet: whether the shared state (Redis) is reachable now. */
   readonly sharedState?: () => boolean;
+  /** Every message through the SDK's transport, none answered directly (tests compare the two). */
+  readonly sdkTransportOnly?: boolean;
 }
 
 /** A validated caller, and the token that proved it (the On-Behalf-Of assertion). */
@@ -248,15 +251,19 @@ export class FrontDoor {
     return true;
   }
 
-  /** A fresh SDK transport for this request, attached to the one shared server for as long as it lasts. */
+  /** A single message answered directly; otherwise a fresh SDK transport for this request, attached to the one shared server for as long as it lasts. */
   private async handOver(req: http.IncomingMessage, res: http.ServerResponse, body: unknown, { caller, token }: Authenticated, outcomes: RequestOutcome[]): Promise<void> {
+    const authInfo = toAuthInfo(caller, token, this.deps.config.clientId, this.deps.config.publicUrl);
+    if (!this.deps.sdkTransportOnly && answerSingleMessage(req, res, body, this.deps.mcp.mux, outcomes, authInfo)) {
+      return;
+    }
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     const link = this.deps.mcp.mux.attach(transport, outcomes);
     res.once('close', () => {
       link.detach();
       void transport.close();
     });
-    (req as http.IncomingMessage & { auth?: unknown }).auth = toAuthInfo(caller, token, this.deps.config.clientId, this.deps.config.publicUrl);
+    (req as http.IncomingMessage & { auth?: unknown }).auth = authInfo;
     await transport.handleRequest(req, res, body);
   }
 

@@ -45,6 +45,13 @@ export function parseRoleMap(json: string, settingName: string): RoleMap {
 
 /** Decides, for one caller's roles, which tools they may see and call. */
 export class ToolAccess {
+  /**
+   * Whether a known role grants a tool, decided once: every `tools/list` and `tools/call` asks,
+   * and matching a role's patterns anew each time was a measurable share of a request's CPU.
+   * Bounded by the known roles times the tools (an unknown role is never looked up).
+   */
+  private readonly grants = new Map<string, boolean>();
+
   constructor(private readonly roles: RoleMap, private readonly requireRoles: boolean) {}
 
   /** Whether a caller holding `callerRoles` may list and call `tool`. */
@@ -52,7 +59,17 @@ export class ToolAccess {
     if (!this.requireRoles) {
       return true;
     }
-    return callerRoles.some(role => (this.roles[role] ?? []).some(pattern => wildcardMatches(pattern, tool)));
+    return callerRoles.some(role => Object.hasOwn(this.roles, role) && this.roleGrants(role, tool));
+  }
+
+  private roleGrants(role: string, tool: string): boolean {
+    const key = `${role}\n${tool}`;
+    let granted = this.grants.get(key);
+    if (granted === undefined) {
+      granted = this.roles[role].some(pattern => wildcardMatches(pattern, tool));
+      this.grants.set(key, granted);
+    }
+    return granted;
   }
 
   /** Whether the caller holds any role this server knows (when roles are required). */

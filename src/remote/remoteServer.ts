@@ -45,6 +45,8 @@ export interface RemoteTuning {
   readonly jwksCooldownMs?: number;
   /** The authorization server store's clock (tests move it to expire codes). */
   readonly now?: () => number;
+  /** Every MCP message through the SDK's transport (tests compare it with the direct answers). */
+  readonly sdkTransportOnly?: boolean;
 }
 
 /** How callers authenticate and where tools' tokens come from: the part that differs between the modes. */
@@ -75,7 +77,7 @@ export async function startRemoteServer(givenConfig: RemoteConfig, audit: AuditL
   });
   const frontDoor = new FrontDoor({
     config, validator, mcp, access, limiter: new UserRateLimiter(config.rateLimitPerMinute, fleet?.redis), audit, authRoutes: mode.authRoutes?.(mcp),
-    sharedState: fleet ? () => isRedisReady(fleet.redis) : undefined,
+    sharedState: fleet ? () => isRedisReady(fleet.redis) : undefined, sdkTransportOnly: tuning.sdkTransportOnly,
   });
   server.on('request', frontDoor.handle);
   audit.event('listening', { url: config.publicUrl.href, port, tls: config.tls !== undefined, tools: mcp.toolNames.length, credential: config.credential.kind, authMode: config.authMode });
