@@ -29,7 +29,7 @@ trustTestCa(import.meta.url);
 const CALLS = countFromArgv(1_000, 2);
 const REQUESTS = countFromArgv(1_500, 3);
 const NEW_USERS = countFromArgv(1_000, 4);
-const REPLICAS = 3;
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 3);
 const WARM_USERS = 32;
 const IN_FLIGHT = 32;
 const LATENCY_BLOCK = 100;
@@ -42,7 +42,7 @@ const CLIENT_CPU = 1;
 const PREFIX = 'bench-fleet:';
 // The limiter stays on (the default is 120 a minute per user), so its Redis traffic is part of
 // what is measured, with a ceiling no benchmark user reaches.
-const RATE_LIMIT = '100000';
+const RATE_LIMIT = process.env.BENCH_RATE_LIMIT ?? '100000';
 const PEER = '@softeria/ms-365-mcp-server';
 
 const callOf = name => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } });
@@ -137,7 +137,7 @@ async function startReplicas(fakes, redisUrl, publicUrl, freePort) {
   return Promise.all(Array.from({ length: REPLICAS }, async () => {
     const port = await freePort();
     // Audit lines (stdout) go to /dev/null: writing them is part of the replica's cost, reading them is not ours.
-    const child = spawn(process.execPath, [remote], {
+    const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), remote], {
       env: {
         ...process.env, ...fakes.env, ENTRA_MCP_PORT: String(port), ENTRA_MCP_TRUST_PROXY: 'true', ENTRA_MCP_PUBLIC_URL: publicUrl,
         ENTRA_MCP_REDIS_URL: redisUrl, ENTRA_MCP_REDIS_PREFIX: PREFIX, ENTRA_MCP_TOKEN_ENCRYPTION_KEY: encryptionKey, ENTRA_MCP_RATE_LIMIT: RATE_LIMIT,

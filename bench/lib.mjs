@@ -175,15 +175,20 @@ export function printHeader(title, reproduce) {
 
 /**
  * The fakes' certificates are signed by the tests' CA, trusted the way a corporate CA is.
- * NODE_EXTRA_CA_CERTS is only read at start-up, so without it the script runs itself again with it.
+ * NODE_EXTRA_CA_CERTS is only read at start-up, so without it the script runs itself again with
+ * it; a machine's own extra CAs (a registry behind a corporate proxy) stay trusted alongside.
  */
 export function trustTestCa(scriptUrl) {
-  const testCa = join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
-  if (process.env.NODE_EXTRA_CA_CERTS !== testCa) {
-    const rerun = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(scriptUrl), ...process.argv.slice(2)],
-      { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: testCa } });
-    process.exit(rerun.status ?? 1);
-  }
+  if (process.env.BENCH_TEST_CA_TRUSTED) { return; }
+  const testCa = readFileSync(join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem'), 'utf8');
+  const own = process.env.NODE_EXTRA_CA_CERTS && existsSync(process.env.NODE_EXTRA_CA_CERTS) ? readFileSync(process.env.NODE_EXTRA_CA_CERTS, 'utf8') : '';
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-ca-'));
+  const bundle = join(dir, 'ca.pem');
+  writeFileSync(bundle, `${own}\n${testCa}`);
+  const rerun = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(scriptUrl), ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle, BENCH_TEST_CA_TRUSTED: '1' } });
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(rerun.status ?? 1);
 }
 
 /** CommonJS modules compiled by `tsc -p .` into out/ (the tests' output), e.g. `compiled('src/server/brokerClient')`. */
