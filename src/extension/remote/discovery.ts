@@ -4,6 +4,7 @@
  * a server that is its own authorization server (proxy mode: VS Code's OAuth signs in), or a
  * refusal that says why. Plain node: unit-tested without VS Code.
  */
+import { networkCause } from '../../shared/networkCause';
 import { isWellFormedScope } from '../../shared/scopes';
 import { GUID } from '../../shared/tenant';
 
@@ -210,9 +211,7 @@ function hostOf(value: string): string | undefined {
 }
 
 function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const text = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return text.split('\n', 1)[0].slice(0, 200);
+  return networkCause(error).split('\n', 1)[0].slice(0, 200);
 }
 
 function failed(reason: DiscoveryFailure, message: string): Discovery {

@@ -14,6 +14,7 @@
 import { TokenRequestOptions, RemoteTokenSource } from '../brokerClient';
 import { isClaimsChallenge } from '../graph/unauthorizedHandler';
 import { retryAfterSeconds } from '../graph/graphClient';
+import { networkCause } from '../../shared/networkCause';
 import { ToolError, scrubSecrets } from '../toolError';
 
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
@@ -110,9 +111,7 @@ async function reach(send: FetchLike, url: URL, init: RequestInit, origin: strin
     if (init.signal?.aborted) {
       throw error;
     }
-    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
-    throw new ToolError('NetworkError', `The remote server ${origin} is not reachable (${scrubSecrets(String(detail)).slice(0, 200)}). ` +
+    throw new ToolError('NetworkError', `The remote server ${origin} is not reachable (${scrubSecrets(networkCause(error)).slice(0, 200)}). ` +
       'Check your network connection and VPN, or ask its administrator whether it is up.');
   }
 }

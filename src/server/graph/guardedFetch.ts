@@ -13,6 +13,7 @@
  * (an error, or truncation where the request asked for it) and never read whole.
  */
 import { Context, Middleware, MiddlewareOptions } from '@microsoft/microsoft-graph-client';
+import { networkCause } from '../../shared/networkCause';
 import { ToolError, scrubSecrets } from '../toolError';
 import { raiseInChain } from './graphErrors';
 
@@ -129,9 +130,7 @@ async function send(url: URL, init: RequestInit): Promise<Response> {
     if (init.signal?.aborted) {
       throw error;
     }
-    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
-    throw new NetworkFailure(scrubSecrets(String(detail)).slice(0, 200));
+    throw new NetworkFailure(scrubSecrets(networkCause(error)).slice(0, 200));
   }
 }
 
