@@ -10,6 +10,7 @@ import {
 import {
   BROKER_LIMITS, BrokerErrorReason, GetRemoteTokenRequest, GetTokenRequest, GetTokenResult, HelloRequest, PROTOCOL_VERSION, RemoteOutcomeRequest, StatusRequest, StatusResult,
 } from '../shared/protocol';
+import { SharedOpening } from '../shared/sharedOpening';
 import { ToolError, ToolErrorCode } from './toolError';
 
 /** How a token is wanted: for a claims challenge, or fresh past the broker's cache. */
@@ -52,7 +53,7 @@ export const BROKER_UNAVAILABLE_MESSAGE =
 const KNOWN_REASONS: readonly BrokerErrorReason[] = ['NotSignedIn', 'ScopeNotAllowed', 'TokenUnavailable', 'Timeout', 'InvalidParams'];
 
 export class BrokerClient implements TokenSource, RemoteTokenSource {
-  private connection: Promise<MessageConnection> | undefined;
+  private readonly connection = new SharedOpening(() => this.open());
   private readonly sockets = new WeakMap<MessageConnection, net.Socket>();
   /** The broker refuses more than maxPendingRequests per connection: wait for a slot instead. */
   private readonly slots = new Slots(BROKER_LIMITS.maxPendingRequests);
@@ -91,7 +92,7 @@ export class BrokerClient implements TokenSource, RemoteTokenSource {
   /** Connects ahead of the first request, so the broker knows this server is alive. */
   async warmUp(): Promise<boolean> {
     try {
-      await this.connected();
+      await this.connection.get();
       return true;
     } catch {
       return false;
@@ -99,9 +100,7 @@ export class BrokerClient implements TokenSource, RemoteTokenSource {
   }
 
   dispose(): void {
-    const current = this.connection;
-    this.connection = undefined;
-    void current?.then(connection => this.drop(connection), () => undefined);
+    void this.connection.take()?.then(connection => this.drop(connection), () => undefined);
   }
 
   private async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
@@ -119,7 +118,7 @@ export class BrokerClient implements TokenSource, RemoteTokenSource {
     for (let attempt = 1; ; attempt++) {
       let connection: MessageConnection;
       try {
-        connection = await this.connected();
+        connection = await this.connection.get();
       } catch {
         if (attempt >= attempts) {
           throw new ToolError('BrokerUnavailable', BROKER_UNAVAILABLE_MESSAGE);
@@ -148,20 +147,7 @@ export class BrokerClient implements TokenSource, RemoteTokenSource {
   private drop(connection: MessageConnection): void {
     this.sockets.get(connection)?.destroy();
     connection.dispose();
-    void this.connection?.then(current => {
-      if (current === connection) { this.connection = undefined; }
-    }, () => undefined);
-  }
-
-  private connected(): Promise<MessageConnection> {
-    if (!this.connection) {
-      const pending = this.open();
-      this.connection = pending;
-      pending.catch(() => {
-        if (this.connection === pending) { this.connection = undefined; }
-      });
-    }
-    return this.connection;
+    this.connection.forgetValue(connection);
   }
 
   private async open(): Promise<MessageConnection> {

@@ -4,6 +4,7 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { BrokerClient } from './brokerClient';
 import { BridgeConfig } from './bridge/bridgeConfig';
@@ -44,19 +45,7 @@ export async function runServer({ config, version, replay, endedInput }: Handoff
   // Paused like the stdin the bootstrap hands over: nothing is read before the replay below.
   const input = endedInput ? new PassThrough().end(endedInput).pause() : process.stdin;
   const transport = new ReplayingStdioTransport(replayed, input);
-  const exit = () => {
-    tokens.dispose();
-    process.exit(0);
-  };
-  transport.onclose = exit;
-  await server.connect(transport);
-  transport.countRequests();
-  // The client closed stdin: it will send nothing more, but what it sent is answered before the
-  // server exits, and the broker connection must not keep the process alive past that.
-  input.once('end', () => {
-    setTimeout(exit, DRAIN_ON_EOF_MS).unref();
-    void transport.answered().then(exit);
-  });
+  await serveUntilInputEnds(server, transport, input, () => tokens.dispose());
   for (const message of replayed) { transport.onmessage?.(message); }
   input.resume();
   void tokens.warmUp();
@@ -66,19 +55,31 @@ export async function runServer({ config, version, replay, endedInput }: Handoff
 export async function runBridge(config: BridgeConfig, version: string): Promise<void> {
   const tokens = new BrokerClient({ path: config.brokerPath, secret: config.brokerSecret, clientVersion: version });
   const bridge = createBridge({ config, tokens, version });
-  const transport = new ReplayingStdioTransport([], process.stdin);
-  const exit = () => {
+  await serveUntilInputEnds(bridge.server, new ReplayingStdioTransport([], process.stdin), process.stdin, () => {
     tokens.dispose();
-    void bridge.close().finally(() => process.exit(0));
+    return bridge.close();
+  });
+  void tokens.warmUp();
+}
+
+/**
+ * Connects `server` and exits the process when the client is done. The client closed stdin: it
+ * will send nothing more, but what it sent is answered (for at most DRAIN_ON_EOF_MS) before the
+ * server exits, and the broker connection must not keep the process alive past that.
+ */
+async function serveUntilInputEnds(
+  server: { connect(transport: Transport): Promise<void> }, transport: ReplayingStdioTransport, input: Readable, cleanUp: () => void | Promise<void>,
+): Promise<void> {
+  const exit = () => {
+    void Promise.resolve(cleanUp()).finally(() => process.exit(0));
   };
   transport.onclose = exit;
-  await bridge.server.connect(transport);
+  await server.connect(transport);
   transport.countRequests();
-  process.stdin.once('end', () => {
+  input.once('end', () => {
     setTimeout(exit, DRAIN_ON_EOF_MS).unref();
     void transport.answered().then(exit);
   });
-  void tokens.warmUp();
 }
 
 /**

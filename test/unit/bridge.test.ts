@@ -23,6 +23,7 @@ import { Bridge, createBridge } from '../../src/server/bridge/bridgeServer';
 import { FetchLike, remoteFetch } from '../../src/server/bridge/remoteFetch';
 import { GetRemoteTokenParams, GetTokenResult, RemoteOutcomeParams } from '../../src/shared/protocol';
 import { Harness, startBroker } from '../helpers/brokerHarness';
+import { freePort } from '../helpers/loadBalancer';
 import { startLocalHttps, stopLocalHttps, tlsEnv } from '../helpers/localHttps';
 import { ALICE, RemoteHarness, TENANT_ID, resultText, startRemoteHarness } from '../helpers/remoteHarness';
 import { IssueOptions } from '../helpers/fakeEntra';
@@ -177,7 +178,7 @@ describe('bridge to a remote server', function () {
   }));
 
   it('a server that is not reachable: the result says so and what to check', async () => {
-    const closed = await unusedPort();
+    const closed = await freePort();
     await withBridge(async client => {
       const result = await client.callTool({ name: 'get_my_profile', arguments: {} });
       assert.equal(result.isError, true);
@@ -370,14 +371,6 @@ async function startStreamingServer(): Promise<{ url: string; authorizations: Ar
 
 function tokenFor(accessToken: string): GetTokenResult {
   return { accessToken, expiresOn: Date.now() + 3_600_000, account: 'alice@contoso.com', tenantId: TENANT_ID };
-}
-
-async function unusedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise(resolve => server.close(resolve));
-  return port;
 }
 
 function isAlive(pid: number): boolean {

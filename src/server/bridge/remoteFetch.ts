@@ -11,6 +11,8 @@
  * - 429 and 503 are retried with exponential backoff, honouring `Retry-After` up to a bound;
  * - failures are ToolErrors whose message says what to do.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseBearerChallenge } from '../../shared/claimsChallenge';
 import { TokenRequestOptions, RemoteTokenSource } from '../brokerClient';
 import { isClaimsChallenge } from '../graph/unauthorizedHandler';
 import { retryAfterSeconds } from '../graph/graphClient';
@@ -84,7 +86,7 @@ export function remoteFetch(options: RemoteFetchOptions): FetchLike {
         }
         await discard(response);
         busyRetries++;
-        await sleep(wait, init.signal ?? undefined);
+        await delay(wait, undefined, { signal: init.signal ?? undefined });
         continue;
       }
       return response;
@@ -121,7 +123,7 @@ async function reach(send: FetchLike, url: URL, init: RequestInit, origin: strin
  * body, or the message of a JSON-RPC error body. Scrubbed and cut short: it is shown to people.
  */
 async function reasonOf(response: Response, challenge: string | null): Promise<string> {
-  const fromChallenge = challenge ? /error_description="([^"]*)"/i.exec(challenge)?.[1] : undefined;
+  const fromChallenge = challenge ? parseBearerChallenge(challenge)?.get('error_description') : undefined;
   let fromBody: string | undefined;
   try {
     const body = await response.json() as { error?: unknown; error_description?: unknown };
@@ -138,23 +140,4 @@ async function reasonOf(response: Response, challenge: string | null): Promise<s
 
 async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', abort, { once: true });
-    function done(): void {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }
-    function abort(): void {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    }
-  });
 }

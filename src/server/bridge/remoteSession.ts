@@ -7,6 +7,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { SharedOpening } from '../../shared/sharedOpening';
 import { isToolError } from '../toolError';
 import { FetchLike } from './remoteFetch';
 
@@ -19,7 +20,7 @@ export interface RemoteSessionOptions {
 }
 
 export class RemoteSession {
-  private client: Promise<Client> | undefined;
+  private readonly session = new SharedOpening(() => this.connect());
 
   constructor(private readonly options: RemoteSessionOptions) {}
 
@@ -30,7 +31,7 @@ export class RemoteSession {
    */
   async with<T>(use: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const session = this.connected();
+      const session = this.session.get();
       const client = await session;
       try {
         return await use(client);
@@ -38,7 +39,8 @@ export class RemoteSession {
         if (signal?.aborted || error instanceof McpError || (isToolError(error) && error.code !== 'NetworkError')) {
           throw error;
         }
-        this.drop(session, client);
+        this.session.forget(session);
+        void client.close().catch(() => undefined);
         if (attempt === 1 && error instanceof StreamableHTTPError && error.code === 404) {
           continue;
         }
@@ -48,20 +50,7 @@ export class RemoteSession {
   }
 
   async close(): Promise<void> {
-    const current = this.client;
-    this.client = undefined;
-    await current?.then(client => client.close(), () => undefined);
-  }
-
-  private connected(): Promise<Client> {
-    if (!this.client) {
-      const connecting = this.connect();
-      this.client = connecting;
-      connecting.catch(() => {
-        if (this.client === connecting) { this.client = undefined; }
-      });
-    }
-    return this.client;
+    await this.session.take()?.then(client => client.close(), () => undefined);
   }
 
   private async connect(): Promise<Client> {
@@ -75,10 +64,5 @@ export class RemoteSession {
     const transport = new StreamableHTTPClientTransport(new URL(this.options.url), { fetch: this.options.fetch });
     await client.connect(transport);
     return client;
-  }
-
-  private drop(session: Promise<Client>, client: Client): void {
-    if (this.client === session) { this.client = undefined; }
-    void client.close().catch(() => undefined);
   }
 }
