@@ -31,6 +31,9 @@ const REQUESTS = countFromArgv(1_500, 3);
 const NEW_USERS = countFromArgv(1_000, 4);
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 3);
 const WARM_USERS = 32;
+// Calls through each path before anything is measured: enough for every replica's hot code to be
+// optimized (a few hundred calls a replica left p50 visibly higher with 3 replicas than with 1).
+const WARM_CALLS = Number(process.env.BENCH_WARM ?? 1_000 * REPLICAS);
 const IN_FLIGHT = 32;
 const LATENCY_BLOCK = 100;
 const THROUGHPUT_ROUNDS = 3;
@@ -63,7 +66,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 /** Pinning needs taskset and a second core for the load generator; otherwise everything shares. */
 function canPin() {
-  return os.cpus().length >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+  return process.env.BENCH_PIN !== 'off' && os.cpus().length >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
 }
 
 /** This process and its threads onto one CPU; children started from now on inherit it. */
@@ -150,13 +153,16 @@ async function startReplicas(fakes, redisUrl, publicUrl, freePort) {
   }));
 }
 
-/** Three bare echoes (bench/remoteHost.mjs echo): read the JSON-RPC body, answer a result. */
-function startEchoes() {
+/**
+ * Three of bench/remoteHost.mjs in `role`: `echo` reads the JSON-RPC body and answers a result;
+ * `trips` makes a tool call's round trips (Redis, the fake Graph) and does none of its work.
+ */
+function startHosts(role, env = {}) {
   return Promise.all(Array.from({ length: REPLICAS }, () => {
-    const child = fork(join(ROOT, 'bench', 'remoteHost.mjs'), ['echo'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(ROOT, 'bench', 'remoteHost.mjs'), [role], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     stops.push(() => new Promise(resolve => { child.once('exit', resolve); child.disconnect(); }));
     return new Promise((resolve, reject) => {
-      child.once('exit', code => reject(new Error(`bench/remoteHost.mjs echo exited (code ${code}) before it was ready`)));
+      child.once('exit', code => reject(new Error(`bench/remoteHost.mjs ${role} exited (code ${code}) before it was ready`)));
       child.once('message', ({ port }) => resolve({ port, pid: child.pid }));
     });
   }));
@@ -357,11 +363,13 @@ console.log(pin
   : 'pinned:    nothing (no taskset, or one core): every process shares the CPUs\n');
 
 let peerVersion;
-let peerSkipped;
-try {
-  peerVersion = ensurePeers()[PEER];
-} catch (error) {
-  peerSkipped = `${PEER} could not be installed: ${error instanceof Error ? error.message : String(error)}`;
+let peerSkipped = process.env.BENCH_PEER === 'off' ? 'left out (BENCH_PEER=off)' : undefined;
+if (!peerSkipped) {
+  try {
+    peerVersion = ensurePeers()[PEER];
+  } catch (error) {
+    peerSkipped = `${PEER} could not be installed: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
 
 
@@ -380,10 +388,13 @@ async function run() {
   const redisPid = await infoField(redis, 'server', 'process_id');
 
   const fleetPort = await freePort();
-  const { replicas, echoes, peers, peerFailure } = await startedOn(SERVER_CPU, pin, async () => {
+  const { replicas, echoes, trips, peers, peerFailure } = await startedOn(SERVER_CPU, pin, async () => {
     const started = {
       replicas: await startReplicas(fakes, redisServer.url, `http://127.0.0.1:${fleetPort}/mcp`, freePort),
-      echoes: await startEchoes(),
+      echoes: await startHosts('echo'),
+      trips: await startHosts('trips', {
+        BENCH_TRIPS_REDIS_URL: redisServer.url, BENCH_TRIPS_GRAPH_ENDPOINT: fakes.graphEndpoint, BENCH_TRIPS_GRAPH_TOKEN: await fakes.ask({ graphToken: 0 }),
+      }),
     };
     if (peerSkipped) { return started; }
     try {
@@ -395,6 +406,7 @@ async function run() {
   peerSkipped ??= peerFailure;
   const fleetBalancer = await startedOn(SERVER_CPU, pin, () => balance(replicas, fleetPort));
   const echoBalancer = await startedOn(SERVER_CPU, pin, () => balance(echoes));
+  const tripsBalancer = await startedOn(SERVER_CPU, pin, () => balance(trips));
   const peerBalancer = peers ? await startedOn(SERVER_CPU, pin, () => balance(peers)) : undefined;
 
   // The peer takes a Graph token from the caller and passes it on (it neither validates nor exchanges it).
@@ -402,10 +414,12 @@ async function run() {
 
   const FLEET = `tools/call get_my_profile: nginx → ${REPLICAS} replicas + Redis`;
   const ECHO = `bare node:http echo: nginx → ${REPLICAS} echoes`;
+  const TRIPS = `a tool call's round trips, no work: nginx → ${REPLICAS} × (node:http → Redis → GET /me)`;
   const PEER_ROW = `${PEER}${peerVersion ? ` ${peerVersion}` : ''} get-current-user: nginx → ${REPLICAS} peers`;
-  const retried = new Map([FLEET, ECHO, PEER_ROW].map(name => [name, { count: 0 }]));
+  const retried = new Map([FLEET, ECHO, TRIPS, PEER_ROW].map(name => [name, { count: 0 }]));
   const fleetCall = mcpPoster(fleetBalancer.port, callOf('get_my_profile'), warmTokens, retried.get(FLEET));
   const echoCall = mcpPoster(echoBalancer.port, callOf('get_my_profile'), warmTokens, retried.get(ECHO));
+  const tripsCall = mcpPoster(tripsBalancer.port, callOf('get_my_profile'), warmTokens, retried.get(TRIPS));
   const peerCall = peers ? mcpPoster(peerBalancer.port, callOf('get-current-user'), peerTokens, retried.get(PEER_ROW)) : undefined;
 
   // Each warm user's first call does its On-Behalf-Of exchange; the answers must be the caller's own.
@@ -416,10 +430,11 @@ async function run() {
   const contestants = [
     { name: FLEET, request: fleetCall, pids: () => [...replicas.map(replica => replica.pid), redisPid, ...fleetBalancer.pids()] },
     { name: ECHO, request: echoCall, pids: () => [...echoes.map(echo => echo.pid), ...echoBalancer.pids()] },
+    { name: TRIPS, request: tripsCall, pids: () => [...trips.map(host => host.pid), redisPid, ...tripsBalancer.pids()] },
     ...(peerCall ? [{ name: PEER_ROW, request: peerCall, pids: () => [...peers.map(peer => peer.pid), ...peerBalancer.pids()], size: peerBlock }] : []),
   ];
   const sized = (size, count) => (size ? size(count) : count);
-  for (const { request, size } of contestants) { await inBursts(request, sized(size, WARM_USERS * REPLICAS * 4)); }
+  for (const { request, size } of contestants) { await inBursts(request, sized(size, WARM_CALLS)); }
 
   // 1. Sequential latency
   const latency = await interleave(contestants.map(({ name, request, size }) => ({ name, measure: () => sequentialLatencies(request, sized(size, LATENCY_BLOCK)) })),
@@ -441,12 +456,12 @@ async function run() {
   await sleep(500);
   const after = { rss: rssOf(replicaPids), redisMemory: await infoField(redis, 'memory', 'used_memory'), keys: await redis.dbsize() };
 
-  printLatency(latency, { FLEET, ECHO, PEER_ROW });
-  const rates = printThroughput(throughput, { FLEET, ECHO, PEER_ROW }, contestants);
+  printLatency(latency, { FLEET, ECHO, TRIPS, PEER_ROW });
+  const rates = printThroughput(throughput, { FLEET, ECHO, TRIPS, PEER_ROW }, contestants);
   printCost({ warm, idle, first, before, after });
   if (peerSkipped) { console.log(`\n${PEER} row skipped: ${peerSkipped}`); }
   console.log(`\nretried once after an nginx 502 (a kept-alive upstream connection closing): ${[...retried].map(([name, { count }]) => `${name.split(':')[0]} ${count}`).join(', ')}`);
-  printFleetTargets(latency, rates, { FLEET, ECHO, PEER_ROW });
+  printFleetTargets(latency, rates, { FLEET, ECHO, TRIPS, PEER_ROW });
 }
 
 /**
@@ -475,9 +490,9 @@ async function costOf(work, redis, fakes) {
 /** A percentile of a contestant's latencies, undefined when it has none. */
 const percentileOf = (latency, name, p) => (latency.samples.get(name)?.length > 0 ? percentile(latency.samples.get(name), p) : undefined);
 
-function printLatency(latency, { FLEET, ECHO, PEER_ROW }) {
+function printLatency(latency, { FLEET, ECHO, TRIPS, PEER_ROW }) {
   const latencyAt = (name, p) => percentileOf(latency, name, p);
-  const present = [FLEET, ECHO, PEER_ROW].filter(name => latency.samples.get(name)?.length > 0);
+  const present = [FLEET, ECHO, TRIPS, PEER_ROW].filter(name => latency.samples.get(name)?.length > 0);
   console.log(`## 1. Warm tools/call through nginx, sequential, kept-alive connection, blocks of ${LATENCY_BLOCK} in turn\n`);
   printTable([['path', 'p50', 'p99', 'max', 'throughput'], ...present.map(name => [name, ...latencyColumns(latency.samples.get(name))])]);
   printFailures(latency.failures);
@@ -485,14 +500,18 @@ function printLatency(latency, { FLEET, ECHO, PEER_ROW }) {
     console.log(`\nadded by the fleet over the echo fleet: p50 ${formatMs(latencyAt(FLEET, 50) - latencyAt(ECHO, 50))}, p99 ${formatMs(latencyAt(FLEET, 99) - latencyAt(ECHO, 99))}` +
       ` (p50 ${formatRatio(latencyAt(FLEET, 50) / latencyAt(ECHO, 50))} the echo)`);
   }
+  if (latencyAt(FLEET, 50) !== undefined && latencyAt(ECHO, 50) !== undefined && latencyAt(TRIPS, 50) !== undefined) {
+    console.log(`  of which the round trips alone (the trips row over the echo), p50: ${formatMs(latencyAt(TRIPS, 50) - latencyAt(ECHO, 50))};` +
+      ` the fleet's own work over the trips, p50: ${formatMs(latencyAt(FLEET, 50) - latencyAt(TRIPS, 50))}`);
+  }
   if (latencyAt(PEER_ROW, 50) !== undefined) {
     console.log(`${PEER} p50 ÷ ours: ${formatRatio(latencyAt(PEER_ROW, 50) / latencyAt(FLEET, 50))}`);
   }
 }
 
-function printThroughput(throughput, { FLEET, ECHO, PEER_ROW }, contestants) {
+function printThroughput(throughput, { FLEET, ECHO, TRIPS, PEER_ROW }, contestants) {
   console.log(`\n## 2. Requests per second, ${IN_FLIGHT} in flight, median of ${THROUGHPUT_ROUNDS} rounds of ${REQUESTS}${pin ? `, serving side on one core (CPU ${SERVER_CPU})` : ''}\n`);
-  const present = [FLEET, ECHO, PEER_ROW].filter(name => throughput.samples.get(name)?.length > 0);
+  const present = [FLEET, ECHO, TRIPS, PEER_ROW].filter(name => throughput.samples.get(name)?.length > 0);
   const samples = new Map(present.map(name => [name, throughput.samples.get(name)]));
   const rates = mediansOf(samples, 'rate');
   const cpu = mediansOf(new Map(present.map(name => [name, samples.get(name).filter(sample => sample.cpuMsPerRequest !== undefined)])), 'cpuMsPerRequest');
@@ -538,7 +557,7 @@ function printCost({ warm, idle, first, before, after }) {
     '\ncommands executed are INFO commandstats before and after, a script\'s inner commands included (this script\'s INFO left out).');
 }
 
-function printFleetTargets(latency, rates, { FLEET, ECHO, PEER_ROW }) {
+function printFleetTargets(latency, rates, { FLEET, ECHO, TRIPS, PEER_ROW }) {
   const latencyAt = (name, p) => percentileOf(latency, name, p);
   const added = latencyAt(FLEET, 50) !== undefined && latencyAt(ECHO, 50) !== undefined ? latencyAt(FLEET, 50) - latencyAt(ECHO, 50) : undefined;
   const targets = [];

@@ -42,7 +42,7 @@ const TOOLS_LIST = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
 
 /** Pinning needs taskset and a second core for the load generator; otherwise everything shares. */
 function canPin() {
-  return os.cpus().length >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+  return process.env.BENCH_PIN !== 'off' && os.cpus().length >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
 }
 
 /** `node args…`, on `cpu` when pinning. */

@@ -6,6 +6,12 @@
 //          call to the fake Graph, the Graph round trip on its own).
 //   echo   a bare node:http server that reads a JSON-RPC request and answers a result: the floor
 //          any node HTTP server starts from.
+//   trips  the round trips a warm tools/call makes and none of its work: a node:http server that
+//          reads a JSON-RPC request, sends the rate limiter's one Redis command (the same library
+//          and command the fleet sends), GETs /v1.0/me over HTTPS with a Graph token it was given
+//          (through the tools' own network link, src/server/graph/httpsSend), and answers the profile. No token validation, no On-Behalf-Of cache, no MCP, no audit:
+//          the floor of a fleet's tool call on this machine (BENCH_TRIPS_REDIS_URL,
+//          BENCH_TRIPS_GRAPH_ENDPOINT, BENCH_TRIPS_GRAPH_TOKEN).
 import http from 'node:http';
 import { compiled } from './lib.mjs';
 
@@ -14,8 +20,10 @@ if (role === 'fakes') {
   await serveFakes();
 } else if (role === 'echo') {
   await serveEcho();
+} else if (role === 'trips') {
+  await serveTrips();
 } else {
-  throw new Error(`usage: node bench/remoteHost.mjs fakes|echo (got ${role ?? 'nothing'})`);
+  throw new Error(`usage: node bench/remoteHost.mjs fakes|echo|trips (got ${role ?? 'nothing'})`);
 }
 
 async function serveFakes() {
@@ -66,6 +74,39 @@ async function serveEcho() {
   });
   await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
   stopOnDisconnect(() => new Promise(resolve => { server.closeAllConnections(); server.close(resolve); }));
+  process.send({ port: server.address().port });
+}
+
+async function serveTrips() {
+  const { Redis } = await import('ioredis');
+  const { RateLimiterRedis } = await import('rate-limiter-flexible');
+  const { BENCH_TRIPS_REDIS_URL: redisUrl, BENCH_TRIPS_GRAPH_ENDPOINT: graphEndpoint, BENCH_TRIPS_GRAPH_TOKEN: graphToken } = process.env;
+  const redis = new Redis(redisUrl, { keyPrefix: 'bench-trips:', enableOfflineQueue: false, commandTimeout: 1_000, maxRetriesPerRequest: 1 });
+  await new Promise((resolve, reject) => { redis.once('ready', resolve); redis.once('error', reject); });
+  const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'rate', points: 1_000_000, duration: 60 });
+  const { httpsSend } = compiled('src/server/graph/httpsSend');
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', chunk => chunks.push(chunk));
+    req.on('end', async () => {
+      let id = null;
+      try { id = JSON.parse(Buffer.concat(chunks).toString('utf8')).id ?? null; } catch { /* answered with id null */ }
+      try {
+        await limiter.consume('one-user');
+        const answer = await httpsSend(new URL(`${graphEndpoint}/v1.0/me`), { headers: { authorization: `Bearer ${graphToken}` } });
+        const chunks = [];
+        for await (const chunk of answer.body) { chunks.push(chunk); }
+        const profile = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const body = JSON.stringify({ jsonrpc: '2.0', id, result: { structuredContent: profile } });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      } catch (error) {
+        res.writeHead(500).end(String(error));
+      }
+    });
+  });
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
+  stopOnDisconnect(() => new Promise(resolve => { redis.disconnect(); server.closeAllConnections(); server.close(resolve); }));
   process.send({ port: server.address().port });
 }
 

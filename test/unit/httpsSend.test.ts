@@ -1,0 +1,176 @@
+/**
+ * The Graph/ARM chains' network link (node:https, kept-alive, in place of fetch) against a local
+ * HTTPS server: it must hand the tools what fetch handed them. Compressed answers decoded,
+ * request bodies typed as fetch types them, a kept-alive connection the server dropped retried
+ * for reads and never for writes, a broken or stalled answer reported as a network failure or a
+ * timeout rather than as an unreadable answer.
+ */
+import * as assert from 'node:assert/strict';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Server } from 'node:https';
+import { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { TokenSource } from '../../src/server/brokerClient';
+import { createGraphClient } from '../../src/server/graph/graphClient';
+import { toGraphToolError } from '../../src/server/graph/graphErrors';
+import { httpsSend } from '../../src/server/graph/httpsSend';
+import { startLocalHttps, stopLocalHttps } from '../helpers/localHttps';
+
+interface Received { method: string; headers: IncomingMessage['headers']; body: string; remotePort: number }
+type Handler = (request: IncomingMessage, response: ServerResponse, received: Received) => void;
+
+const tokens: TokenSource = {
+  getToken: async () => ({ accessToken: 'token-for-tests', expiresOn: Date.now() + 3_600_000, account: 'MeganB@contoso.com', tenantId: 't' }),
+  status: async () => ({ signedIn: true, tenant: 'organizations', cloud: 'Azure', grantedScopes: [] }),
+};
+
+const PROFILE = { displayName: 'Megan Bowen', userPrincipalName: 'MeganB@contoso.com', id: '48d31887-5fad-4d73-a9f5-3c356e68a038' };
+
+async function text(answer: Awaited<ReturnType<typeof httpsSend>>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of answer.body) { chunks.push(chunk as Buffer); }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+describe('Graph network link (node:https, kept alive)', () => {
+  let server: Server;
+  let origin: string;
+  let handler: Handler;
+  let received: Received[];
+
+  beforeEach(async () => {
+    received = [];
+    handler = (_request, response) => { response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(PROFILE)); };
+    server = await startLocalHttps((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', chunk => chunks.push(chunk));
+      request.on('end', () => {
+        const entry = { method: request.method ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), remotePort: request.socket.remotePort ?? 0 };
+        received.push(entry);
+        handler(request, response, entry);
+      });
+    });
+    origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterEach(() => stopLocalHttps(server));
+
+  it('asks for compressed answers and decodes gzip, deflate and br as fetch does', async () => {
+    const json = JSON.stringify(PROFILE);
+    const encoders: Record<string, (input: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+    for (const coding of Object.keys(encoders)) {
+      handler = (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': coding }).end(encoders[coding](Buffer.from(json)));
+      };
+      const answer = await httpsSend(new URL(`${origin}/v1.0/me`), { headers: { Authorization: 'Bearer t' } });
+      assert.equal(await text(answer), json, coding);
+    }
+    assert.deepEqual(received.map(entry => entry.headers['accept-encoding']), ['gzip, deflate, br', 'gzip, deflate, br', 'gzip, deflate, br']);
+    assert.equal(received[0].headers.accept, '*/*');
+    assert.equal(received[0].headers.authorization, 'Bearer t');
+  });
+
+  it('keeps the caller\'s own Accept and Accept-Encoding', async () => {
+    await text(await httpsSend(new URL(`${origin}/x`), { headers: { Accept: 'application/json', 'Accept-Encoding': 'identity' } }));
+    assert.equal(received[0].headers.accept, 'application/json');
+    assert.equal(received[0].headers['accept-encoding'], 'identity');
+  });
+
+  it('through the Graph client: a gzip answer arrives as the JSON Graph sent', async () => {
+    handler = (_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end(gzipSync(Buffer.from(JSON.stringify(PROFILE))));
+    };
+    const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'get_my_profile', ['User.Read']);
+    assert.deepEqual(await client.api('/me').get(), PROFILE);
+  });
+
+  it('sends request bodies with the length and the Content-Type fetch would give them', async () => {
+    const cases: Array<[NonNullable<RequestInit['body']>, string, string]> = [
+      ['{"a":1}', '{"a":1}', 'text/plain;charset=UTF-8'],
+      [new URLSearchParams({ q: 'a b&c' }), 'q=a+b%26c', 'application/x-www-form-urlencoded;charset=UTF-8'],
+      [new Blob(['blob body'], { type: 'application/octet-stream' }), 'blob body', 'application/octet-stream'],
+      [new TextEncoder().encode('bytes ✓'), 'bytes ✓', ''],
+    ];
+    for (const [body] of cases) {
+      await text(await httpsSend(new URL(`${origin}/upload`), { method: 'POST', body }));
+    }
+    assert.deepEqual(received.map(entry => [entry.body, entry.headers['content-type'] ?? '']), cases.map(([, sent, type]) => [sent, type]));
+    assert.deepEqual(received.map(entry => Number(entry.headers['content-length'])), received.map(entry => Buffer.byteLength(entry.body)));
+    await text(await httpsSend(new URL(`${origin}/upload`), { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } }));
+    assert.equal(received.at(-1)?.headers['content-type'], 'application/json');
+  });
+
+  it('never follows a redirect itself', async () => {
+    handler = (_request, response) => { response.writeHead(302, { Location: 'https://elsewhere.invalid/steal' }).end(); };
+    const answer = await httpsSend(new URL(`${origin}/v1.0/me/drive/items/1/content`), {});
+    assert.equal(answer.status, 302);
+    assert.equal(answer.headers.get('Location'), 'https://elsewhere.invalid/steal');
+    assert.equal(received.length, 1);
+  });
+
+  it('sends nothing over plain http', async () => {
+    await assert.rejects(httpsSend(new URL(origin.replace('https:', 'http:')), {}), /only https/);
+    assert.equal(received.length, 0);
+  });
+
+  /** The server drops the kept-alive connection on its second request without answering: a close that raced the reuse. */
+  function dropSecondRequestOnAConnection(): void {
+    const seenPorts = new Set<number>();
+    handler = (request, response, entry) => {
+      if (seenPorts.has(entry.remotePort)) {
+        request.socket.destroy();
+        return;
+      }
+      seenPorts.add(entry.remotePort);
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(PROFILE));
+    };
+  }
+
+  const settle = () => new Promise(resolve => setTimeout(resolve, 20));
+
+  it('retries a read once on a fresh connection when the kept-alive one was dropped before answering', async () => {
+    dropSecondRequestOnAConnection();
+    await text(await httpsSend(new URL(`${origin}/v1.0/me`), {}));
+    await settle();
+    const answer = await httpsSend(new URL(`${origin}/v1.0/me`), {});
+    assert.equal(answer.status, 200);
+    assert.deepEqual(JSON.parse(await text(answer)), PROFILE);
+    assert.equal(received.length, 3);
+    assert.equal(received[1].remotePort, received[0].remotePort, 'the second request reused the kept-alive connection');
+    assert.notEqual(received[2].remotePort, received[1].remotePort, 'the retry came on a fresh connection');
+  });
+
+  it('never repeats a write on a dropped connection: the failure is reported instead', async () => {
+    dropSecondRequestOnAConnection();
+    await text(await httpsSend(new URL(`${origin}/v1.0/me`), {}));
+    await settle();
+    await assert.rejects(httpsSend(new URL(`${origin}/v1.0/me/sendMail`), { method: 'POST', body: '{}' }), /ECONNRESET|socket hang up/);
+    assert.deepEqual(received.map(entry => entry.method), ['GET', 'POST']);
+    assert.equal(received[1].remotePort, received[0].remotePort, 'the POST went on the kept-alive connection');
+  });
+
+  it('through the Graph client: a connection that breaks mid-answer is a network failure, not an unreadable answer', async () => {
+    handler = (request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.write('{"value":[{"id":"1"},');
+      setTimeout(() => request.socket.destroy(), 20);
+    };
+    const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'list_messages', ['Mail.Read']);
+    const error = await client.api('/me/messages').get().then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
+    assert.equal(error.code, 'NetworkError', error.message);
+    assert.match(error.message, /Could not reach Microsoft Graph for listing your mail \(the connection closed while the answer was read/);
+  });
+
+  it('through the Graph client: an answer that stalls mid-body ends at the deadline as a timeout', async () => {
+    handler = (_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.write('{"value":[');
+    };
+    const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'list_messages', ['Mail.Read']);
+    const started = Date.now();
+    const error = await client.api('/me/messages').option('signal', AbortSignal.timeout(300)).get()
+      .then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
+    assert.equal(error.code, 'Cancelled', error.message);
+    assert.ok(Date.now() - started < 5_000, 'ended at the deadline, not at some socket timeout');
+  });
+});
