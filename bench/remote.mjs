@@ -9,6 +9,9 @@
 // The server and the echo are pinned to CPU 0, this load generator and the fakes (Entra ID,
 // Graph; bench/remoteHost.mjs) to CPU 1, when `taskset` exists and there are two cores.
 //   node esbuild.mjs --production && npx tsc -p . && node bench/remote.mjs [calls=2000] [requests=3000] [validations=20000]
+// BENCH_COMPARE=<another build's remote.js> adds that build's tools/call beside ours, in the same
+// turns and on the same core: a change's gain measured side by side, not across runs of a machine
+// whose speed drifts.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -82,9 +85,9 @@ function freePort() {
 }
 
 /** dist/remote.js pointed at the fakes, rate limit off, audit lines (stdout) discarded, stderr kept for failures. */
-async function startRemoteServer(fakes, { cpu, pin }) {
+async function startRemoteServer(fakes, { cpu, pin, bundle = requireBuilt(join(ROOT, 'dist', 'remote.js'), 'node esbuild.mjs --production') }) {
   const port = await freePort();
-  const child = spawnNode([...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []), requireBuilt(join(ROOT, 'dist', 'remote.js'), 'node esbuild.mjs --production')], {
+  const child = spawnNode([...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []), bundle], {
     cpu, pin,
     env: { ...process.env, ...fakes.env, ENTRA_MCP_PORT: String(port), ENTRA_MCP_RATE_LIMIT: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -234,6 +237,8 @@ if (pin) { pinSelf(CLIENT_CPU); }
 const fakes = await startHost('fakes', { cpu: CLIENT_CPU, pin });
 const echo = await startHost('echo', { cpu: SERVER_CPU, pin });
 const server = await startRemoteServer(fakes, { cpu: SERVER_CPU, pin });
+const compared = process.env.BENCH_COMPARE ? await startRemoteServer(fakes, { cpu: SERVER_CPU, pin, bundle: process.env.BENCH_COMPARE }) : undefined;
+const callCompared = compared ? mcpPoster(compared.port, TOOLS_CALL, fakes.token) : undefined;
 
 const callTool = mcpPoster(server.port, TOOLS_CALL, fakes.token);
 const listTools = mcpPoster(server.port, TOOLS_LIST, fakes.token);
@@ -245,13 +250,18 @@ const first = await callTool();
 if (first.result?.structuredContent?.userPrincipalName !== fakes.userUpn) {
   throw new Error(`get_my_profile answered for someone else: ${JSON.stringify(first).slice(0, 300)}`);
 }
+if (callCompared && (await callCompared()).result?.structuredContent?.userPrincipalName !== fakes.userUpn) {
+  throw new Error('the BENCH_COMPARE build\'s get_my_profile did not answer for the caller');
+}
 
 // 1. Sequential latency
 const CALL = 'tools/call get_my_profile (remote server)';
 const ECHO = 'bare node:http echo';
 const GRAPH = 'direct GET /v1.0/me on the fake Graph (HTTPS)';
+const COMPARED = 'tools/call get_my_profile (BENCH_COMPARE build)';
 const latency = await interleave([
   { name: CALL, measure: () => sequentialLatencies(callTool, LATENCY_BLOCK) },
+  ...(callCompared ? [{ name: COMPARED, measure: () => sequentialLatencies(callCompared, LATENCY_BLOCK) }] : []),
   { name: ECHO, measure: () => sequentialLatencies(echoCall, LATENCY_BLOCK) },
   { name: GRAPH, measure: () => sequentialLatencies(graphMe, LATENCY_BLOCK) },
 ], Math.ceil(CALLS / LATENCY_BLOCK));
@@ -260,6 +270,7 @@ const latency = await interleave([
 const LIST = 'tools/list (remote server)';
 const throughputPaths = [
   { name: CALL, request: callTool, pid: server.pid },
+  ...(callCompared ? [{ name: COMPARED, request: callCompared, pid: compared.pid }] : []),
   { name: LIST, request: listTools, pid: server.pid },
   { name: ECHO, request: echoCall, pid: echo.pid },
 ];
@@ -281,17 +292,18 @@ const validation = await interleave([
 validator.stop();
 
 await server.stop();
+await compared?.stop();
 await Promise.all([echo.stop(), fakes.stop()]);
 
 // ---------------------------------------------------------------------------------------------
 // Results
 
-const present = (samples, names) => names.filter(name => samples.get(name).length > 0);
+const present = (samples, names) => names.filter(name => samples.get(name)?.length > 0);
 
 console.log('## 1. Warm tools/call, sequential, kept-alive connection\n');
 printTable([
   ['path', 'p50', 'p99', 'max', 'throughput'],
-  ...present(latency.samples, [CALL, ECHO, GRAPH]).map(name => [name, ...latencyColumns(latency.samples.get(name))]),
+  ...present(latency.samples, [CALL, COMPARED, ECHO, GRAPH]).map(name => [name, ...latencyColumns(latency.samples.get(name))]),
 ]);
 printFailures(latency.failures);
 const at = (name, p) => percentile(latency.samples.get(name), p);
@@ -303,8 +315,12 @@ if (latency.samples.get(CALL).length > 0 && latency.samples.get(ECHO).length > 0
   }
 }
 
+if (latency.samples.get(COMPARED)?.length > 0) {
+  console.log(`BENCH_COMPARE build (${process.env.BENCH_COMPARE}) minus this one, p50: ${formatMs(at(COMPARED, 50) - at(CALL, 50))}`);
+}
+
 console.log(`\n## 2. Requests per second, ${IN_FLIGHT} in flight, median of ${THROUGHPUT_ROUNDS} rounds of ${REQUESTS}${pin ? `, server on one core (CPU ${SERVER_CPU})` : ''}\n`);
-const served = present(throughput.samples, [CALL, LIST, ECHO]);
+const served = present(throughput.samples, [CALL, COMPARED, LIST, ECHO]);
 const rates = mediansOf(new Map(served.map(name => [name, throughput.samples.get(name)])), 'rate');
 const cpuCosts = mediansOf(new Map(served.map(name => [name, throughput.samples.get(name).filter(sample => sample.cpuMsPerRequest !== undefined)])), 'cpuMsPerRequest');
 printTable([

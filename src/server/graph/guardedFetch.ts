@@ -11,7 +11,7 @@
  *
  * The answer's body is read here, while it streams, up to a cap; a longer body is cut off
  * (an error, or truncation where the request asked for it) and never read whole. Requests go
- * out through httpsSend (node:https, kept-alive), not fetch: the same answers at half the CPU.
+ * out through httpsSend (node:https, kept-alive), not fetch: the same answers for less CPU.
  */
 import { Context, Middleware, MiddlewareOptions } from '@microsoft/microsoft-graph-client';
 import { Readable } from 'node:stream';

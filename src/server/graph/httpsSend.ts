@@ -1,7 +1,7 @@
 /**
  * One HTTPS request over a kept-alive connection, for the Graph and ARM chains' last link. It
- * does what fetch did for them, at about half the CPU of undici's fetch per call (measured in
- * bench/fleet.mjs, the round-trips row): no WHATWG streams, no per-request web-IDL conversions.
+ * does what fetch did for them for 30–40% less CPU per request (no WHATWG streams, no per-request
+ * web-IDL conversions; measured in-process against a local HTTPS server, see BENCHMARKS.md):
  * - the request body is any BodyInit fetch takes, with fetch's default Content-Type;
  * - the answer is decompressed as fetch does (gzip, deflate, br), asked for unless the caller
  *   asked otherwise; its body is a Node stream the caller reads (and caps) itself;
