@@ -5,6 +5,7 @@
  */
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { FAKE_ISSUER, readFakeToken } from './tokens';
 import { startLocalHttps, stopLocalHttps } from './localHttps';
 
@@ -292,9 +293,15 @@ export class FakeGraph {
     }
     const send = () => {
       if (res.destroyed) { return; }
+      const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      const compress = compressible(req, text, reply.headers);
       // A route's own content type wins (Graph labels its empty 202 answers JSON); other bodies are JSON.
-      res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }), ...reply.headers });
-      res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+      res.writeHead(reply.status, {
+        ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(compress ? { 'content-encoding': 'gzip', vary: 'Accept-Encoding' } : {}),
+        ...reply.headers,
+      });
+      res.end(compress ? gzipSync(text) : text);
     };
     if (reply.delayMs) { setTimeout(send, reply.delayMs); } else { send(); }
   }
@@ -382,4 +389,14 @@ function wallTime(utc: string, zone: string): string {
 
 export function graphError(status: number, code: string, message: string, headers?: Record<string, string>): ScriptedResponse {
   return { status, headers, body: { error: { code, message, innerError: { 'request-id': 'b5f1a1b0-0000-4000-8000-000000000000', date: '2026-11-23T12:00:00' } } } };
+}
+
+/**
+ * Graph compresses its answers for a client that accepts gzip; so does the fake, every body that
+ * is not empty, so the tools' tests (and the benchmarks) go through decoding as they do against Graph.
+ */
+function compressible(req: import('node:http').IncomingMessage, text: string, headers: Record<string, string> | undefined): boolean {
+  const accepted = String(req.headers['accept-encoding'] ?? '').split(',').map(coding => coding.trim().split(';')[0].toLowerCase());
+  const ownEncoding = Object.keys(headers ?? {}).some(name => name.toLowerCase() === 'content-encoding');
+  return accepted.includes('gzip') && !ownEncoding && text.length > 0;
 }

@@ -3,12 +3,14 @@
  * three replicas of dist/remote.js, the fake Entra ID and the fake Graph. Many users at once
  * across the replicas: no errors, everyone sees only their own data, and one On-Behalf-Of
  * exchange per user and scope set for the whole fleet; then faults: a replica killed mid-load,
- * Redis restarted mid-load.
+ * Redis restarted mid-load, Redis gone for many reconnection attempts, a Graph 429 storm, a
+ * replica drained by SIGTERM, Entra ID down.
  */
 import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { FakeEntra, FakeEntraUser } from '../helpers/fakeEntra';
 import { FakeGraph } from '../helpers/fakeGraph';
+import { COMMAND_TIMEOUT_MS, RECONNECT_CAP_MS } from '../../src/remote/fleet/redisConnection';
 import { FLEET_PREFIX, Fleet, Replica, fleetAvailable, startFleet } from '../helpers/fleetHarness';
 import { SERVER_CLIENT_ID, TENANT_ID, rpc } from '../helpers/remoteHarness';
 import { waitFor } from '../helpers/waitFor';
@@ -164,6 +166,38 @@ describe('remote server: a fleet behind a load balancer, sharing Redis', functio
     }, 'every replica ready again after Redis is back', 15_000);
     const seen = await load;
     assert.deepEqual(seen, users.map(who => who.upn));
+  });
+
+  it('keeps serving with Redis gone for good: no call waits on it, each replica exchanges at most once per user, /readyz stays 200 "degraded"', async () => {
+    const alive = replicas.filter(replica => replica.child.exitCode === null && replica.child.signalCode === null);
+    const readiness = () => Promise.all(alive.map(async replica => {
+      const response = await fetch(`http://127.0.0.1:${replica.port}/readyz`);
+      return `${response.status} ${(await response.json() as { status: string }).status}`;
+    }));
+    await redis.kill();
+    await waitFor(async () => (await readiness()).every(answer => answer === '200 degraded'), 'every replica reporting degraded', 10_000);
+    // Longer than several reconnection attempts: the replicas go on without Redis, not between retries of it.
+    const users = Array.from({ length: 120 }, (_, index) => user(index, 'j'));
+    const inFlight = 12;
+    const pauseMs = (3 * RECONNECT_CAP_MS) / (users.length / inFlight);
+    const slowest = { ms: 0 };
+    const started = Date.now();
+    const seen = await pool(users, inFlight, async who => {
+      const callStarted = Date.now();
+      const upn = await profileOf(who, 0);
+      slowest.ms = Math.max(slowest.ms, Date.now() - callStarted);
+      await new Promise(resolve => setTimeout(resolve, pauseMs));
+      return upn;
+    });
+    assert.ok(Date.now() - started > 2 * RECONNECT_CAP_MS, 'the load outlasted several reconnection attempts');
+    assert.deepEqual(seen, users.map(who => who.upn));
+    assert.ok(slowest.ms < COMMAND_TIMEOUT_MS, `no call waited for a Redis command to time out (slowest ${slowest.ms} ms)`);
+    const exchanges = exchangesFor(users).length;
+    assert.ok(exchanges >= users.length && exchanges <= users.length * alive.length, `${exchanges} exchanges for ${users.length} users on ${alive.length} replicas`);
+    assert.deepEqual(await readiness(), alive.map(() => '200 degraded'));
+    // Redis back for the tests after this one.
+    await redis.restart();
+    await waitFor(async () => (await readiness()).every(answer => answer === '200 ready'), 'every replica ready again', 15_000);
   });
 
   it('rides out a Graph 429 storm: calls wait as Retry-After says and succeed', async () => {

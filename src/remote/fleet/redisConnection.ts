@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 export type RedisEvent = 'ready' | 'error' | 'end' | 'reconnecting';
 
 /** A reply slower than this is treated as Redis being unavailable. */
-const COMMAND_TIMEOUT_MS = 1_000;
+export const COMMAND_TIMEOUT_MS = 1_000;
 /** How long one connection attempt may take before it is abandoned and retried. */
 const CONNECT_TIMEOUT_MS = 2_000;
 /** The longest pause between reconnection attempts; also what callers may advertise as Retry-After. */
