@@ -8,9 +8,14 @@ import { ROOT } from './vscodeHost.mjs';
 
 const only = process.argv.includes('--unit') ? 'unit' : process.argv.includes('--integration') ? 'integration' : 'all';
 
+// The tests' services are all on loopback: a proxy this machine uses for the internet must not
+// see them (the proxy tests name their own). Installs (code-server, Node) still go through it.
+const LOOPBACK = '127.0.0.1,localhost,::1';
+const noProxy = [process.env.no_proxy || process.env.NO_PROXY, LOOPBACK].filter(Boolean).join(',');
+
 function run(label, command, args, env = {}) {
   console.log(`\n▶ ${label}`);
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NO_PROXY: noProxy, no_proxy: noProxy, ...env } });
   if (result.status !== 0) {
     console.error(`✘ ${label} failed (exit ${result.status ?? result.signal})`);
     process.exit(result.status || 1);

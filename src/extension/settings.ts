@@ -3,6 +3,7 @@
  * into what the token service and the server need.
  */
 import * as vscode from 'vscode';
+import { ProxySettings } from '../shared/proxyEnv';
 import { CloudDescription, cloudFromSovereignSetting } from '../shared/clouds';
 import { parseHttpsEndpoint } from '../shared/endpoints';
 import { isWellFormedScope } from '../shared/scopes';
@@ -116,9 +117,23 @@ function endpoint(override: string, cloud: CloudDescription, key: 'graphEndpoint
   return cloud[key];
 }
 
+/**
+ * VS Code's own proxy settings, which the bundled server follows for Graph and Azure. Like every
+ * setting that decides where requests go, only the user's value counts, never a workspace's.
+ */
+export function readProxySettings(): ProxySettings {
+  const http = vscode.workspace.getConfiguration('http');
+  return {
+    proxy: String(userValue(http, 'http.proxy', 'proxy', '') ?? ''),
+    noProxy: (userValue<unknown[]>(http, 'http.noProxy', 'noProxy', []) ?? []).filter((host): host is string => typeof host === 'string'),
+  };
+}
+
 /** Settings whose change means the server must be restarted with a new definition. */
 export function affectsServerDefinition(event: vscode.ConfigurationChangeEvent): boolean {
   return event.affectsConfiguration(`${SECTION}.graphEndpoint`)
+    || event.affectsConfiguration('http.proxy')
+    || event.affectsConfiguration('http.noProxy')
     || event.affectsConfiguration(`${SECTION}.armEndpoint`)
     || event.affectsConfiguration(`${SECTION}.allowWrites`)
     || event.affectsConfiguration(`${SECTION}.enabledTools`)

@@ -1,8 +1,10 @@
 /**
  * MSAL's network module with a deadline on every call: msal-node's own client sets none on its
- * POSTs, so a hung Entra endpoint would hold a tool call (and its HTTP request) forever.
+ * POSTs, so a hung Entra endpoint would hold a tool call (and its HTTP request) forever. It goes
+ * out as the tools' Graph calls do (httpsFetch: kept-alive, through the environment's proxy).
  */
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { httpsFetch } from '../server/graph/httpsFetch';
 
 export const ENTRA_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -18,7 +20,7 @@ export class BoundedNetworkClient implements INetworkModule {
   }
 
   private async send<T>(url: string, method: 'GET' | 'POST', options: NetworkRequestOptions = {}, timeout?: number): Promise<NetworkResponse<T>> {
-    const response = await fetch(url, {
+    const response = await httpsFetch(url, {
       method,
       headers: options.headers,
       body: method === 'POST' ? options.body : undefined,

@@ -3,7 +3,8 @@
  * key from the tenant's JWKS, issued by an allowed tenant, within their lifetime, carrying our
  * delegated scope. Every refusal says what the person (or the administrator) has to change.
  */
-import { JWTPayload, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { JWTPayload, createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { httpsFetch } from '../server/graph/httpsFetch';
 import { digest } from './proxy/sealedBox';
 
 /** The caller, as established from a validated token. */
@@ -101,7 +102,7 @@ export class EntraTokenValidator {
 
   private async loadKeys(): Promise<void> {
     const discoveryUrl = `${this.authorizationServer}/.well-known/openid-configuration`;
-    const response = await fetch(discoveryUrl, { signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS) });
+    const response = await httpsFetch(discoveryUrl, { signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS) });
     if (!response.ok) {
       throw new Error(`OpenID discovery at ${discoveryUrl} answered ${response.status}`);
     }
@@ -115,6 +116,8 @@ export class EntraTokenValidator {
       // Keys stay usable while Entra's JWKS is unreachable; the background refresh and unknown
       // key ids fetch new ones.
       cacheMaxAge: Infinity,
+      // The same way out as every other request of the server: kept-alive, the environment's proxy.
+      [customFetch]: httpsFetch,
     });
     await jwks.reload();
     this.jwks = jwks;

@@ -20,6 +20,7 @@ import { BrokerError } from '../../src/extension/auth/brokerError';
 import { BrokerClient } from '../../src/server/brokerClient';
 import { readBridgeConfig } from '../../src/server/bridge/bridgeConfig';
 import { Bridge, createBridge } from '../../src/server/bridge/bridgeServer';
+import { httpsFetch } from '../../src/server/graph/httpsFetch';
 import { FetchLike, remoteFetch } from '../../src/server/bridge/remoteFetch';
 import { GetRemoteTokenParams, GetTokenResult, RemoteOutcomeParams } from '../../src/shared/protocol';
 import { Harness, startBroker } from '../helpers/brokerHarness';
@@ -75,10 +76,10 @@ describe('bridge to a remote server', function () {
     refusal = undefined;
   });
 
-  /** Records every request the bridge puts on the network, then sends it. */
+  /** Records every request the bridge puts on the network, then sends it the bridge's own way (httpsFetch). */
   const countingFetch: FetchLike = (url, init) => {
     httpRequests.push(`${init?.method ?? 'GET'} ${String(url)}`);
-    return fetch(url, init);
+    return httpsFetch(url, init);
   };
 
   async function connectBridge(url = remote.url): Promise<{ client: Client; bridge: Bridge }> {
@@ -182,7 +183,7 @@ describe('bridge to a remote server', function () {
     await withBridge(async client => {
       const result = await client.callTool({ name: 'get_my_profile', arguments: {} });
       assert.equal(result.isError, true);
-      assert.match(resultText(result), /not reachable \(ECONNREFUSED\)/);
+      assert.match(resultText(result), /not reachable \((connect )?ECONNREFUSED[ )]/);
       assert.match(resultText(result), /network connection and VPN/);
     }, `https://127.0.0.1:${closed}/mcp`);
   });

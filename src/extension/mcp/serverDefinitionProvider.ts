@@ -11,13 +11,18 @@
  * a token there would expire mid-session and stay stale after a 401. The bridge asks the broker
  * for a token on every request instead. A server that signs users in itself (proxy mode) is an
  * HTTP definition: VS Code's own MCP OAuth handles it, and no token of ours is involved.
+ *
+ * VS Code's `http.proxy` and `http.noProxy` join the server's environment at launch too (as
+ * HTTPS_PROXY and NO_PROXY): the proxy URL may hold a password, so the definition carries only
+ * a digest of them, which restarts the server when they change.
  */
 import * as vscode from 'vscode';
 import { ENV } from '../../shared/env';
+import { proxyEnv, proxyFingerprint } from '../../shared/proxyEnv';
 import { selectionToEnv } from '../../shared/toolCatalogue';
 import { BrokerServer } from '../broker/brokerServer';
 import { RemoteServerState, RemoteServers } from '../remote/remoteServers';
-import { readSettings, serviceEndpoints } from '../settings';
+import { readProxySettings, readSettings, serviceEndpoints } from '../settings';
 
 export const PROVIDER_ID = 'entraMcp.servers';
 export const SERVER_LABEL = 'Entra MCP';
@@ -64,7 +69,8 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
 
   /** VS Code spawns the server with its own runtime: users may have no `node` on PATH. */
   private runtimeEnv(): Record<string, string> {
-    return { ELECTRON_RUN_AS_NODE: '1', [ENV.compileCache]: this.compileCacheDir };
+    const fingerprint = proxyFingerprint(readProxySettings());
+    return { ELECTRON_RUN_AS_NODE: '1', [ENV.compileCache]: this.compileCacheDir, ...(fingerprint ? { [ENV.proxyFingerprint]: fingerprint } : {}) };
   }
 
   /** Nothing is registered for a server not (yet) found usable; Show Status says why. */
@@ -102,6 +108,7 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
     const address = await this.broker.start();
     server.env = {
       ...server.env,
+      ...proxyEnv(readProxySettings()),
       [ENV.broker]: address.path,
       [ENV.brokerSecret]: address.secret,
       [ENV.graphEndpoint]: endpoints.graph,
@@ -113,7 +120,7 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
 
   private async resolveBridge(server: vscode.McpStdioServerDefinition): Promise<vscode.McpStdioServerDefinition> {
     const address = await this.broker.start();
-    server.env = { ...server.env, [ENV.broker]: address.path, [ENV.brokerSecret]: address.secret };
+    server.env = { ...server.env, ...proxyEnv(readProxySettings()), [ENV.broker]: address.path, [ENV.brokerSecret]: address.secret };
     this.log.info(`Starting the bridge to the remote server "${server.label}" (${String(server.env[ENV.remoteUrl])}).`);
     return server;
   }

@@ -12,6 +12,7 @@ import { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/aut
 import { wildcardMatches } from '../../shared/wildcard';
 import { AuthStore } from './authStore';
 import { SealedBox } from './sealedBox';
+import { httpsFetch } from '../../server/graph/httpsFetch';
 
 export const CLIENT_LIFETIME_MS = 90 * 24 * 3_600_000;
 const METADATA_CACHE_MS = 10 * 60_000;
@@ -85,7 +86,7 @@ export class ClientRegistry implements OAuthRegisteredClientsStore {
       return undefined;
     }
     await this.refusePrivateHost(url.hostname);
-    const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(METADATA_TIMEOUT_MS), headers: { Accept: 'application/json' } });
+    const response = await httpsFetch(url, { redirect: 'error', signal: AbortSignal.timeout(METADATA_TIMEOUT_MS), headers: { Accept: 'application/json' } });
     if (!response.ok || Number(response.headers.get('content-length') ?? 0) > METADATA_MAX_BYTES) {
       return undefined;
     }

@@ -24,7 +24,7 @@ export interface BridgeDeps {
   readonly config: Pick<BridgeConfig, 'remoteUrl' | 'name'>;
   readonly tokens: RemoteTokenSource;
   readonly version: string;
-  /** The network (tests count requests); defaults to the global fetch. */
+  /** The network (tests count requests); defaults to httpsFetch (kept-alive, the environment's proxy). */
   readonly fetch?: FetchLike;
 }
 

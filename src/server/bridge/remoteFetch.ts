@@ -14,6 +14,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseBearerChallenge } from '../../shared/claimsChallenge';
 import { TokenRequestOptions, RemoteTokenSource } from '../brokerClient';
+import { httpsFetch } from '../graph/httpsFetch';
 import { isClaimsChallenge } from '../graph/unauthorizedHandler';
 import { retryAfterSeconds } from '../graph/graphClient';
 import { networkCause } from '../../shared/networkCause';
@@ -26,7 +27,7 @@ export interface RemoteFetchOptions {
   readonly server: string;
   readonly tokens: RemoteTokenSource;
   readonly retry?: BusyRetryPolicy;
-  /** The network (tests may count requests); defaults to the global fetch. */
+  /** The network (tests may count requests); defaults to httpsFetch (kept-alive, the environment's proxy). */
   readonly fetch?: FetchLike;
 }
 
@@ -45,7 +46,7 @@ const MAX_REASON_CHARS = 400;
 
 export function remoteFetch(options: RemoteFetchOptions): FetchLike {
   const origin = new URL(options.server).origin;
-  const send = options.fetch ?? fetch;
+  const send = options.fetch ?? httpsFetch;
   const policy = options.retry ?? DEFAULT_BUSY_RETRY;
 
   return async (input, init = {}) => {

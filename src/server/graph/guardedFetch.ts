@@ -133,7 +133,7 @@ async function send(url: URL, init: RequestInit): Promise<HttpsAnswer> {
     if (init.signal?.aborted) {
       throw abortError(init.signal);
     }
-    throw new NetworkFailure(scrubSecrets(networkCause(error)).slice(0, 200));
+    throw new NetworkFailure(scrubSecrets(networkCause(error)).slice(0, 300));
   }
 }
 

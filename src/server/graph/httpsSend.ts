@@ -8,12 +8,15 @@
  * - redirects are never followed (the caller checks and follows them);
  * - the signal aborts the request and the reading of its answer;
  * - a kept-alive connection the server closed while it sat idle is retried once on a fresh one
- *   for a read (GET, HEAD): nothing was answered on it, and a read may be repeated.
+ *   for a read (GET, HEAD): nothing was answered on it, and a read may be repeated;
+ * - through a proxy when the environment names one (proxyAgents): a proxy that refuses the
+ *   tunnel is reported as such, never taken for the service's own answer.
  */
 import type { IncomingMessage } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Route, routeFor } from './proxyAgents';
 
 export interface HttpsAnswer {
   readonly status: number;
@@ -22,15 +25,6 @@ export interface HttpsAnswer {
   /** The answer's body, decompressed; empty for HEAD and bodiless statuses. */
   readonly body: Readable;
 }
-
-/**
- * Connections idle longer than this are closed by us before a server's usual idle timeout
- * (Graph and ARM sit behind front ends that keep 60 s or more; a server's own Keep-Alive
- * hint, when shorter, is honoured by Node's agent).
- */
-const IDLE_CONNECTION_MS = 30_000;
-
-const keptAlive = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
 
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD']);
 
@@ -64,15 +58,47 @@ class StaleConnection extends Error {
 
 function exchange(url: URL, method: string, headers: Record<string, string>, body: Uint8Array | undefined,
   signal: AbortSignal | undefined, freshConnection = false): Promise<HttpsAnswer> {
+  const route = routeFor(url, freshConnection);
   return new Promise((resolve, reject) => {
-    const request = httpsRequest(url, { method, headers, signal, agent: freshConnection ? false : keptAlive }, response => {
+    let refusedBy: number | undefined;
+    const request = httpsRequest(url, { method, headers, signal, agent: route.agent }, response => {
+      if (refusedBy !== undefined) {
+        response.resume();
+        reject(proxyRefusal(route, refusedBy, url));
+        return;
+      }
       resolve(answerOf(response, method));
     });
+    // https-proxy-agent hands a refused tunnel's answer (407, 403, 502…) to the request as if the service had sent it.
+    request.once('proxyConnect', (connect: { statusCode: number }) => {
+      if (connect.statusCode !== 200) { refusedBy = connect.statusCode; }
+    });
     request.once('error', error => {
-      reject(request.reusedSocket && !signal?.aborted && isConnectionClosed(error) ? new StaleConnection(error) : error);
+      if (request.reusedSocket && !signal?.aborted && isConnectionClosed(error)) {
+        reject(new StaleConnection(error));
+        return;
+      }
+      reject(route.proxy && !signal?.aborted ? throughProxy(error, route.proxy) : error);
     });
     request.end(body);
   });
+}
+
+/** The proxy said no to the tunnel: which proxy, what it answered, and what to do about it. */
+function proxyRefusal(route: Route, status: number, url: URL): Error {
+  const credentials = status === 407 || status === 401;
+  const advice = credentials && route.withCredentials
+    ? ': it did not accept the credentials in VS Code\'s http.proxy setting (or HTTPS_PROXY). Check them, or ask your administrator'
+    : credentials
+      ? ': it asks for credentials. Put them in VS Code\'s http.proxy setting (http://user:password@host:port) or ask your administrator'
+      : status === 403 ? ': its policy forbids this host. Ask your administrator to allow it' : '';
+  return Object.assign(new Error(`the proxy ${route.proxy} refused the connection to ${url.host} (HTTP ${status})${advice}`), { code: 'EPROXYREFUSED' });
+}
+
+/** A network error on the way through a proxy names the proxy (never its credentials). */
+function throughProxy(error: Error, proxy: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  return Object.assign(new Error(`${error.message} (through the proxy ${proxy})`), { code });
 }
 
 function isConnectionClosed(error: Error): boolean {

@@ -1,0 +1,38 @@
+/**
+ * VS Code's proxy settings as the environment the bundled server reads (src/server/graph/
+ * proxyAgents.ts, through `proxy-from-env`). Both spellings are set: that library, like curl,
+ * prefers the lower-case variable, which VS Code's own environment may already carry.
+ */
+import { createHash } from 'node:crypto';
+
+export interface ProxySettings {
+  /** `http.proxy`: http://[user:password@]host:port, or empty to use the environment's. */
+  readonly proxy: string;
+  /** `http.noProxy`: hosts (or `.domain` suffixes) reached directly. */
+  readonly noProxy: readonly string[];
+}
+
+export function proxyEnv(settings: ProxySettings): Record<string, string> {
+  const env: Record<string, string> = {};
+  const proxy = settings.proxy.trim();
+  if (proxy) {
+    env.HTTPS_PROXY = proxy;
+    env.https_proxy = proxy;
+  }
+  const noProxy = settings.noProxy.map(host => host.trim()).filter(Boolean).join(',');
+  if (noProxy) {
+    env.NO_PROXY = noProxy;
+    env.no_proxy = noProxy;
+  }
+  return env;
+}
+
+/**
+ * Changes whenever the settings do, and says nothing of them (the proxy URL may hold a password):
+ * the server's definition carries this, so VS Code restarts it on a change, and the settings
+ * themselves join its environment only when it starts.
+ */
+export function proxyFingerprint(settings: ProxySettings): string {
+  const { proxy, noProxy } = settings;
+  return proxy.trim() || noProxy.length ? createHash('sha256').update(JSON.stringify([proxy.trim(), noProxy])).digest('hex').slice(0, 16) : '';
+}
