@@ -5,6 +5,11 @@
  * transport adapts each Node request to a web `Request` and its answer back to Node, which was
  * a large share of a warm tool call's CPU; this path skips the adaptation, not a check. A batch
  * (an array) is left to the SDK. test/unit/jsonExchange.test.ts holds the two side by side.
+ *
+ * One addition to JSON-response mode: a request that asks for progress (a `progressToken` in
+ * its `_meta`) is answered as a server-sent event stream once the tool reports progress, its
+ * progress notifications first and its result last, as the Streamable HTTP transport allows
+ * (the client accepts both); a request that reports none is still answered with one JSON body.
  */
 import * as http from 'node:http';
 import { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -42,29 +47,63 @@ export function answerSingleMessage(
     res.writeHead(202).end();
     return true;
   }
-  const transport = new OneAnswerTransport(res);
+  const transport = new OneAnswerTransport(res, wantsProgress(message));
   const link = mux.attach(transport, outcomes);
   res.once('close', () => link.detach());
   transport.onmessage?.(message, { authInfo });
   return true;
 }
 
-/** Stands in for the SDK's transport for one request: its answer is the HTTP response; notifications have nowhere to go. */
+/**
+ * Stands in for the SDK's transport for one request: its answer is the HTTP response. Progress
+ * the request asked for turns the response into an event stream; other notifications have
+ * nowhere to go in a stateless exchange.
+ */
 class OneAnswerTransport implements Transport {
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  private streaming = false;
 
-  constructor(private readonly res: http.ServerResponse) {}
+  constructor(private readonly res: http.ServerResponse, private readonly progressWanted: boolean) {}
 
   async start(): Promise<void> {}
 
   async close(): Promise<void> {}
 
   async send(message: JSONRPCMessage): Promise<void> {
-    if (!(isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) || this.res.headersSent || this.res.destroyed) {
+    if (this.res.writableEnded || this.res.destroyed) {
       return;
     }
-    this.res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(message));
+    const isAnswer = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+    if (this.streaming) {
+      this.res.write(sseEvent(message));
+      if (isAnswer) { this.res.end(); }
+      return;
+    }
+    if (isAnswer) {
+      this.res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(message));
+      return;
+    }
+    if (this.progressWanted && isProgress(message)) {
+      // No buffering by a proxy in front (nginx honours X-Accel-Buffering): each event is news.
+      this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+      this.streaming = true;
+      this.res.write(sseEvent(message));
+    }
   }
+}
+
+function wantsProgress(message: JSONRPCMessage): boolean {
+  const meta = (message as { params?: { _meta?: { progressToken?: unknown } } }).params?._meta;
+  return meta?.progressToken !== undefined;
+}
+
+function isProgress(message: JSONRPCMessage): boolean {
+  return (message as { method?: string }).method === 'notifications/progress';
+}
+
+/** One server-sent event as the SDK's Streamable HTTP transport writes them. */
+function sseEvent(message: JSONRPCMessage): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
 function errorAnswer(res: http.ServerResponse, status: number, code: number, message: string): void {

@@ -178,6 +178,16 @@ describe('bridge to a remote server', function () {
     assert.match(resultText(recovered), /Alice Smith/, 'after signing in, the same bridge works');
   }));
 
+  it('progress our own remote server streams reaches the client under the client\'s own progress token', () => withBridge(async client => {
+    remote.graph.serveGroups(4, 2);
+    const progress: number[] = [];
+    const result = await client.request({ method: 'tools/call', params: { name: 'list_my_groups', arguments: { limit: 10 } } }, CallToolResultSchema, {
+      onprogress: update => { progress.push(update.progress); },
+    });
+    assert.equal((result.structuredContent as { groups: unknown[] }).groups.length, 4);
+    assert.deepEqual(progress, [2, 4]);
+  }));
+
   it('a server that is not reachable: the result says so and what to check', async () => {
     const closed = await freePort();
     await withBridge(async client => {

@@ -54,6 +54,29 @@ describe('remote server: tools on behalf of each user', function () {
     assert.equal(remote.graph.requests.filter(request => request.path.includes('sendMail')).length, 0);
   });
 
+  it('streams a tool\'s progress when the client asks for it (events, then the result); without asking, one JSON answer', async () => {
+    remote.graph.serveGroups(4, 2);
+    const client = await connect(remote.token(ALICE, { roles: ['Tools.Read'] }));
+    const progress: number[] = [];
+    const result = await client.callTool({ name: 'list_my_groups', arguments: { limit: 10 } }, undefined, {
+      onprogress: update => { progress.push(update.progress); },
+    }) as { structuredContent?: { groups: unknown[] } };
+    assert.equal(result.structuredContent?.groups.length, 4);
+    assert.deepEqual(progress, [2, 4], 'one progress notification per page, before the result');
+
+    const token = remote.token(ALICE, { roles: ['Tools.Read'] });
+    const asked = await remote.post(rpc('tools/call', { name: 'list_my_groups', arguments: { limit: 10 }, _meta: { progressToken: 'p-1' } }), { Authorization: `Bearer ${token}` });
+    assert.equal(asked.status, 200);
+    assert.match(asked.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const events = (await asked.text()).split('\n\n').filter(Boolean).map(event => JSON.parse(event.replace(/^event: message\ndata: /, '')) as { method?: string; params?: { progressToken?: string }; result?: unknown });
+    assert.deepEqual(events.map(event => event.method ?? 'result'), ['notifications/progress', 'notifications/progress', 'result']);
+    assert.ok(events.slice(0, 2).every(event => event.params?.progressToken === 'p-1'), 'progress carries the client\'s own token');
+
+    const plain = await remote.post(rpc('tools/call', { name: 'list_my_groups', arguments: { limit: 10 } }), { Authorization: `Bearer ${token}` });
+    assert.match(plain.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(((await plain.json()) as { result: { structuredContent: { groups: unknown[] } } }).result.structuredContent.groups.length, 4);
+  });
+
   it('shows a user with both roles the write tools too', async () => {
     const client = await connect(remote.token(BOB, { roles: ['Tools.Read', 'Tools.Write'] }));
     const names = (await client.listTools()).tools.map(tool => tool.name);
