@@ -167,6 +167,13 @@ export class EntraTokenValidator {
       throw invalid('This is a v1.0 access token. In the server\'s app registration (Manifest) set "requestedAccessTokenVersion": 2 ' +
         '(api.requestedAccessTokenVersion), then sign in again to get a v2.0 token.', 'ver');
     }
+    if (claims.cnf !== undefined) {
+      // A token bound to a key proves something only with a proof of that key (DPoP, a signed
+      // request); as a plain bearer token, whoever copied it could use it. Nothing here checks
+      // such proofs, so the binding is honoured by refusing the token.
+      throw invalid('The token is bound to a key (a proof-of-possession token, "cnf" claim); this server accepts plain bearer ' +
+        'tokens only. Ask your client for an ordinary access token for this server.', 'cnf');
+    }
     const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : '';
     if (!this.options.allowedTenants.includes(tid)) {
       throw invalid(`Tokens from tenant ${tid || '(none)'} are not accepted by this server. Sign in with an account of an ` +

@@ -80,6 +80,7 @@ describe('remote server: authentication', function () {
     ['a token with a tampered payload', () => tamper(remote.token(ALICE)), 401, 'invalid_token', /signature/],
     ['a token signed by a key of our own choosing', () => selfSigned(remote.token(ALICE)), 401, 'invalid_token', /signature|key/],
     ['a bearer value that is not a JWT', () => 'not-a-jwt', 401, 'invalid_token', /not a JWT/],
+    ['a proof-of-possession token (cnf) presented as a bearer token', () => remote.token(ALICE, { extraClaims: { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } } }), 401, 'invalid_token', /bound to a key.*cnf.*bearer/],
   ];
   for (const [what, make, status, error, says] of refusals) {
     it(`refuses ${what}`, async () => {
