@@ -356,7 +356,7 @@ describe('bridge to a remote server', function () {
     child.stderr.on('data', chunk => { stderr += String(chunk); });
     const code = await new Promise<number | null>(resolve => child.once('exit', resolve));
     assert.equal(code, 1);
-    assert.match(stderr, /ENTRA_MCP_REMOTE_URL must be a plain https:\/\/ URL/);
+    assert.match(stderr, /ENTRA_MCP_REMOTE_URL is refused: http:\/\/mcp\.contoso\.com\/mcp must be an https:\/\/ URL/);
   });
 });
 

@@ -4,6 +4,7 @@
  * a server that is its own authorization server (proxy mode: VS Code's OAuth signs in), or a
  * refusal that says why. Plain node: unit-tested without VS Code.
  */
+import { parseRemoteUrl } from '../../shared/remoteUrl';
 import { networkCause } from '../../shared/networkCause';
 import { isWellFormedScope } from '../../shared/scopes';
 import { GUID } from '../../shared/tenant';
@@ -45,22 +46,7 @@ const FIRST_PARTY_RESOURCES = [
   '00000003-0000-0000-c000-000000000000', '797f4846-ba00-4fd7-ba43-dac1f8f63013',
 ];
 
-/** The remote server's MCP endpoint URL, or an error message naming the setting entry. */
-export function parseRemoteUrl(value: string): URL | string {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    return `"${value.slice(0, 200)}" is not a URL. Use the server's https:// MCP endpoint, e.g. https://mcp.contoso.com/mcp.`;
-  }
-  if (url.protocol !== 'https:') {
-    return `${url.href} must be an https:// URL: a token never travels unencrypted.`;
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    return `${url.href} must be a plain https:// URL without credentials, query or fragment.`;
-  }
-  return url;
-}
+export { parseRemoteUrl };
 
 /** Reads the server's metadata and decides how VS Code reaches it. Never throws. */
 export async function discoverRemoteServer(entry: RemoteServerEntry, options: DiscoveryOptions): Promise<Discovery> {

@@ -1,4 +1,5 @@
 import { ENV } from '../../shared/env';
+import { parseRemoteUrl } from '../../shared/remoteUrl';
 import { readBrokerAddress } from '../config';
 
 /** Bridge mode: this server forwards one remote MCP server's tools, with tokens from the broker. */
@@ -21,14 +22,9 @@ export function isBridgeMode(env: NodeJS.ProcessEnv): boolean {
 export function readBridgeConfig(env: NodeJS.ProcessEnv): BridgeConfig {
   const broker = readBrokerAddress(env);
   const remoteUrl = env[ENV.remoteUrl] ?? '';
-  let url: URL;
-  try {
-    url = new URL(remoteUrl);
-  } catch {
-    throw new Error(`${ENV.remoteUrl} is not a URL. Check the entry in the "entraMcp.remoteServers" setting.`);
-  }
-  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) {
-    throw new Error(`${ENV.remoteUrl} must be a plain https:// URL (no credentials, query or fragment): a token never travels unencrypted.`);
+  const refused = parseRemoteUrl(remoteUrl);
+  if (typeof refused === 'string') {
+    throw new Error(`${ENV.remoteUrl} is refused: ${refused} Check the entry in the "entraMcp.remoteServers" setting.`);
   }
   const name = env[ENV.remoteName] ?? '';
   if (!NAME.test(name)) {
