@@ -11,7 +11,7 @@ import { Server } from 'node:https';
 import { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { TokenSource } from '../../src/server/brokerClient';
-import { createGraphClient } from '../../src/server/graph/graphClient';
+import { createGraphClient, requestSignal } from '../../src/server/graph/graphClient';
 import { toGraphToolError } from '../../src/server/graph/graphErrors';
 import { httpsSend } from '../../src/server/graph/httpsSend';
 import { startLocalHttps, stopLocalHttps } from '../helpers/localHttps';
@@ -172,5 +172,33 @@ describe('Graph network link (node:https, kept alive)', () => {
       .then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
     assert.equal(error.code, 'Cancelled', error.message);
     assert.ok(Date.now() - started < 5_000, 'ended at the deadline, not at some socket timeout');
+  });
+});
+
+describe('a Graph request\'s signal (requestSignal)', () => {
+  it('aborts with the caller\'s reason when the caller cancels', () => {
+    const caller = new AbortController();
+    const signal = requestSignal(caller.signal, { timeoutMs: 60_000 });
+    assert.equal(signal.aborted, false);
+    caller.abort(new Error('cancelled by the client'));
+    assert.equal(signal.aborted, true);
+    assert.equal((signal.reason as Error).message, 'cancelled by the client');
+  });
+
+  it('aborts with a TimeoutError at the deadline, which the tools report as a timeout', async () => {
+    const caller = new AbortController();
+    const signal = requestSignal(caller.signal, { timeoutMs: 50 });
+    await new Promise(resolve => signal.addEventListener('abort', resolve, { once: true }));
+    assert.equal((signal.reason as DOMException).name, 'TimeoutError');
+    assert.equal(toGraphToolError(signal.reason, 'listing your mail', ['Mail.Read']).code, 'Cancelled');
+  });
+
+  it('is aborted at once when the caller already was, and without a caller is a plain deadline', async () => {
+    const caller = new AbortController();
+    caller.abort(new Error('gone'));
+    assert.equal(requestSignal(caller.signal, { timeoutMs: 60_000 }).aborted, true);
+    const alone = requestSignal(undefined, { timeoutMs: 30 });
+    await new Promise(resolve => alone.addEventListener('abort', resolve, { once: true }));
+    assert.equal((alone.reason as DOMException).name, 'TimeoutError');
   });
 });
