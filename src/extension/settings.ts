@@ -129,11 +129,17 @@ export function readProxySettings(): ProxySettings {
   };
 }
 
+/** VS Code's `http.systemCertificates` (default true): whether the server trusts the OS's roots too. Only the user's value counts. */
+export function readSystemCertificatesSetting(): boolean {
+  return userValue<boolean>(vscode.workspace.getConfiguration('http'), 'http.systemCertificates', 'systemCertificates', true) !== false;
+}
+
 /** Settings whose change means the server must be restarted with a new definition. */
 export function affectsServerDefinition(event: vscode.ConfigurationChangeEvent): boolean {
   return event.affectsConfiguration(`${SECTION}.graphEndpoint`)
     || event.affectsConfiguration('http.proxy')
     || event.affectsConfiguration('http.noProxy')
+    || event.affectsConfiguration('http.systemCertificates')
     || event.affectsConfiguration(`${SECTION}.armEndpoint`)
     || event.affectsConfiguration(`${SECTION}.allowWrites`)
     || event.affectsConfiguration(`${SECTION}.enabledTools`)

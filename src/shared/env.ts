@@ -18,6 +18,8 @@ export const ENV = {
   remoteUrl: 'ENTRA_MCP_REMOTE_URL',
   /** Bridge mode: the name the bridge gives itself (VS Code prefixes its tools with it). */
   remoteName: 'ENTRA_MCP_REMOTE_NAME',
+  /** `false` keeps the OS's trusted roots out (VS Code's http.systemCertificates); otherwise they are added. */
+  systemCertificates: 'ENTRA_MCP_SYSTEM_CERTIFICATES',
   /** A digest of VS Code's proxy settings (never the settings): changes restart the server. */
   proxyFingerprint: 'ENTRA_MCP_PROXY_FINGERPRINT',
 } as const;

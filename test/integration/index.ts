@@ -11,7 +11,7 @@ export async function run(): Promise<void> {
   const failed = await runMochaSuite({
     suite: `integration-${suite}`,
     // The remote server's tests first: the extension suite ends with the leak scan, which must see their output too.
-    files: (suite === 'vsix' ? ['vsix.test.js'] : ['remote.test.js', 'extension.test.js']).map(file => join(__dirname, file)),
+    files: (suite === 'vsix' ? ['vsix.test.js'] : ['certificates.test.js', 'remote.test.js', 'extension.test.js']).map(file => join(__dirname, file)),
     timeoutMs: 60_000,
     grep: process.env.MOCHA_GREP,
   });

@@ -14,6 +14,7 @@ import { TokenSource } from '../../src/server/brokerClient';
 import { createGraphClient, requestSignal } from '../../src/server/graph/graphClient';
 import { toGraphToolError } from '../../src/server/graph/graphErrors';
 import { httpsSend } from '../../src/server/graph/httpsSend';
+import { CertificateStore, addSystemCertificates } from '../../src/server/graph/systemCertificates';
 import { startLocalHttps, stopLocalHttps } from '../helpers/localHttps';
 
 interface Received { method: string; headers: IncomingMessage['headers']; body: string; remotePort: number }
@@ -200,5 +201,30 @@ describe('a Graph request\'s signal (requestSignal)', () => {
     const alone = requestSignal(undefined, { timeoutMs: 30 });
     await new Promise(resolve => alone.addEventListener('abort', resolve, { once: true }));
     assert.equal((alone.reason as DOMException).name, 'TimeoutError');
+  });
+});
+
+describe('the system\'s trusted roots (systemCertificates)', () => {
+  const api = (sets: Record<CertificateStore, string[]>, fail = false) => {
+    const set: string[][] = [];
+    return {
+      set,
+      getCACertificates: (store: CertificateStore) => sets[store],
+      setDefaultCACertificates: (certificates: string[]) => { if (fail) { throw new Error('bad certificate'); } set.push(certificates); },
+    };
+  };
+
+  it('adds the OS\'s roots to Node\'s own and NODE_EXTRA_CA_CERTS\'s, each once', () => {
+    const tls = api({ default: ['bundled', 'extra'], system: ['corporate', 'bundled'] });
+    assert.equal(addSystemCertificates({}, tls), 'added');
+    assert.deepEqual(tls.set, [['bundled', 'extra', 'corporate']]);
+  });
+
+  it('leaves trust alone when VS Code\'s http.systemCertificates is off, when the runtime cannot, and when the OS store fails', () => {
+    const tls = api({ default: ['bundled'], system: ['corporate'] });
+    assert.equal(addSystemCertificates({ ENTRA_MCP_SYSTEM_CERTIFICATES: 'false' }, tls), 'off');
+    assert.deepEqual(tls.set, []);
+    assert.equal(addSystemCertificates({}, {}), 'unsupported');
+    assert.equal(addSystemCertificates({}, api({ default: [], system: [] }, true)), 'failed');
   });
 });

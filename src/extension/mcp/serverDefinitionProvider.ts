@@ -22,7 +22,7 @@ import { proxyEnv, proxyFingerprint } from '../../shared/proxyEnv';
 import { selectionToEnv } from '../../shared/toolCatalogue';
 import { BrokerServer } from '../broker/brokerServer';
 import { RemoteServerState, RemoteServers } from '../remote/remoteServers';
-import { readProxySettings, readSettings, serviceEndpoints } from '../settings';
+import { readProxySettings, readSettings, readSystemCertificatesSetting, serviceEndpoints } from '../settings';
 
 export const PROVIDER_ID = 'entraMcp.servers';
 export const SERVER_LABEL = 'Entra MCP';
@@ -70,7 +70,11 @@ export class EntraMcpServerProvider implements vscode.McpServerDefinitionProvide
   /** VS Code spawns the server with its own runtime: users may have no `node` on PATH. */
   private runtimeEnv(): Record<string, string> {
     const fingerprint = proxyFingerprint(readProxySettings());
-    return { ELECTRON_RUN_AS_NODE: '1', [ENV.compileCache]: this.compileCacheDir, ...(fingerprint ? { [ENV.proxyFingerprint]: fingerprint } : {}) };
+    return {
+      ELECTRON_RUN_AS_NODE: '1', [ENV.compileCache]: this.compileCacheDir,
+      ...(fingerprint ? { [ENV.proxyFingerprint]: fingerprint } : {}),
+      ...(readSystemCertificatesSetting() ? {} : { [ENV.systemCertificates]: 'false' }),
+    };
   }
 
   /** Nothing is registered for a server not (yet) found usable; Show Status says why. */

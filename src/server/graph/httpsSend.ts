@@ -10,13 +10,15 @@
  * - a kept-alive connection the server closed while it sat idle is retried once on a fresh one
  *   for a read (GET, HEAD): nothing was answered on it, and a read may be repeated;
  * - through a proxy when the environment names one (proxyAgents): a proxy that refuses the
- *   tunnel is reported as such, never taken for the service's own answer.
+ *   tunnel is reported as such, never taken for the service's own answer;
+ * - trusting the OS's roots too, where the runtime can (systemCertificates).
  */
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Route, routeFor } from './proxyAgents';
+import { trustSystemCertificates } from './systemCertificates';
 
 export interface HttpsAnswer {
   readonly status: number;
@@ -32,6 +34,7 @@ export async function httpsSend(url: URL, init: RequestInit): Promise<HttpsAnswe
   if (url.protocol !== 'https:') {
     throw new TypeError(`only https is sent (got ${url.protocol})`);
   }
+  trustSystemCertificates();
   const method = (init.method ?? 'GET').toUpperCase();
   const headers = new Headers(init.headers);
   const body = await bodyBytes(init.body, headers);
