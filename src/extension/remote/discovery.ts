@@ -46,8 +46,6 @@ const FIRST_PARTY_RESOURCES = [
   '00000003-0000-0000-c000-000000000000', '797f4846-ba00-4fd7-ba43-dac1f8f63013',
 ];
 
-export { parseRemoteUrl };
-
 /** Reads the server's metadata and decides how VS Code reaches it. Never throws. */
 export async function discoverRemoteServer(entry: RemoteServerEntry, options: DiscoveryOptions): Promise<Discovery> {
   const url = parseRemoteUrl(entry.url);

@@ -7,7 +7,7 @@
 import { GetRemoteTokenParams, GetTokenResult, RemoteOutcomeParams } from '../../shared/protocol';
 import { Audit } from '../audit';
 import { BrokerError, isBrokerError } from '../auth/brokerError';
-import { Discovery, RemoteServerEntry, discoverRemoteServer, parseRemoteUrl } from './discovery';
+import { Discovery, RemoteServerEntry, discoverRemoteServer } from './discovery';
 
 /** VS Code's own application id: an Entra-mode server's app registration must pre-authorize it. */
 export const VSCODE_CLIENT_ID = 'aebc6443-996d-45c2-90f0-388ff96faa56';
@@ -203,4 +203,3 @@ export function snakeNames(labels: readonly string[]): string[] {
   });
 }
 
-export { parseRemoteUrl };

@@ -18,14 +18,12 @@ import { Readable } from 'node:stream';
 import { networkCause } from '../../shared/networkCause';
 import { ToolError, scrubSecrets } from '../toolError';
 import { raiseInChain } from './graphErrors';
-import { HttpsAnswer, httpsSend } from './httpsSend';
+import { HttpsAnswer, REDIRECT_STATUSES, httpsSend, isBodiless } from './httpsSend';
 
 /** Largest answer read for JSON or text unless a request sets its own ResponseLimit. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 export const MAX_REDIRECTS = 5;
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /** A request's own cap on the answer's body; `truncated` tells the caller afterwards whether it was cut. */
 export class ResponseLimit implements MiddlewareOptions {
@@ -53,7 +51,7 @@ export class GuardedFetchHandler implements Middleware {
     const limit = context.middlewareControl?.getMiddlewareOptions(ResponseLimit) as ResponseLimit | undefined ?? new ResponseLimit(MAX_RESPONSE_BYTES);
     const { url, init } = requestParts(context);
     const answer = await this.follow(url, init);
-    context.response = await bounded(answer, limit, url.origin, init.signal ?? undefined);
+    context.response = await bounded(answer, init.method ?? 'GET', limit, url.origin, init.signal ?? undefined);
   }
 
   setNext(): void {
@@ -146,16 +144,16 @@ function abortError(signal: AbortSignal): unknown {
  * The answer with its body read, at most `limit.maxBytes` of it. An empty body carries no
  * content type, so the SDK does not try to parse "" as JSON (Graph answers 202 Accepted that way).
  */
-async function bounded(answer: HttpsAnswer, limit: ResponseLimit, origin: string, signal: AbortSignal | undefined): Promise<Response> {
-  const headers = new Headers(answer.headers);
+async function bounded(answer: HttpsAnswer, method: string, limit: ResponseLimit, origin: string, signal: AbortSignal | undefined): Promise<Response> {
+  const { headers } = answer;
+  // Checked before it goes: the body handed on may be cut short, so its length is not declared.
+  const declared = Number(headers.get('Content-Length'));
   headers.delete('Content-Length');
-  headers.delete('Content-Encoding');
   const init = { status: answer.status, statusText: answer.statusText, headers };
-  if (NULL_BODY_STATUSES.has(answer.status)) {
+  if (isBodiless(method, answer.status)) {
     answer.body.resume();
     return new Response(null, init);
   }
-  const declared = Number(answer.headers.get('Content-Length'));
   if (limit.overflow === 'error' && declared > limit.maxBytes) {
     answer.body.destroy();
     tooLarge(origin, limit);

@@ -8,10 +8,7 @@
  * The answer's body streams (the bridge reads server-sent events from it).
  */
 import { Readable } from 'node:stream';
-import { httpsSend } from './httpsSend';
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+import { REDIRECT_STATUSES, httpsSend, isBodiless } from './httpsSend';
 
 export async function httpsFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   if (input instanceof Request) {
@@ -23,11 +20,8 @@ export async function httpsFetch(input: string | URL | Request, init: RequestIni
     answer.body.resume();
     throw Object.assign(new TypeError(`${url.origin} answered with a redirect (HTTP ${answer.status}); redirects are not followed`), { code: 'EREDIRECT' });
   }
-  const headers = new Headers(answer.headers);
-  headers.delete('Content-Encoding');
-  headers.delete('Content-Length');
-  const body = NULL_BODY_STATUSES.has(answer.status) || (init.method ?? 'GET').toUpperCase() === 'HEAD'
+  const body = isBodiless(init.method ?? 'GET', answer.status)
     ? (answer.body.resume(), null)
     : Readable.toWeb(answer.body) as ReadableStream<Uint8Array>;
-  return new Response(body, { status: answer.status, statusText: answer.statusText, headers });
+  return new Response(body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
 }

@@ -24,11 +24,21 @@ export interface HttpsAnswer {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Headers;
-  /** The answer's body, decompressed; empty for HEAD and bodiless statuses. */
+  /**
+   * The answer's body, decompressed (Content-Encoding and Content-Length, which describe the
+   * encoded bytes, are then gone from `headers`); empty for HEAD and bodiless statuses.
+   */
   readonly body: Readable;
 }
 
 const RETRIABLE_METHODS = new Set(['GET', 'HEAD']);
+export const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** An answer that carries no body whatever its headers say (HEAD, 204, 304…): fetch answers it with a null body. */
+export function isBodiless(method: string, status: number): boolean {
+  return method.toUpperCase() === 'HEAD' || NULL_BODY_STATUSES.has(status);
+}
 
 export async function httpsSend(url: URL, init: RequestInit): Promise<HttpsAnswer> {
   if (url.protocol !== 'https:') {
@@ -116,16 +126,17 @@ function answerOf(response: IncomingMessage, method: string): HttpsAnswer {
     headers.append(raw[index], raw[index + 1]);
   }
   const status = response.statusCode ?? 0;
-  const empty = method === 'HEAD' || status === 204 || status === 304;
-  return { status, statusText: response.statusMessage ?? '', headers, body: empty ? response : decoded(response, headers.get('Content-Encoding')) };
+  return { status, statusText: response.statusMessage ?? '', headers, body: isBodiless(method, status) ? response : decoded(response, headers) };
 }
 
 /** The body as fetch hands it over: gzip, deflate and br undone (one coding; anything else is passed as it came). */
-function decoded(response: IncomingMessage, coding: string | null): Readable {
-  const decoder = decoderFor(coding?.trim().toLowerCase());
+function decoded(response: IncomingMessage, headers: Headers): Readable {
+  const decoder = decoderFor(headers.get('Content-Encoding')?.trim().toLowerCase());
   if (!decoder) {
     return response;
   }
+  headers.delete('Content-Encoding');
+  headers.delete('Content-Length');
   response.once('error', (error: Error) => decoder.destroy(error));
   decoder.once('close', () => { if (!response.readableEnded) { response.destroy(); } });
   return response.pipe(decoder);
