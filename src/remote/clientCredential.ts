@@ -43,7 +43,7 @@ function certificateOptions(privateKeyPem: string, certificatePem: string): NonN
 function managedIdentityAssertion(clientId: string, audience: string): () => Promise<string> {
   const identity = new ManagedIdentityApplication({
     ...(clientId === 'system' ? {} : { managedIdentityIdParams: { userAssignedClientId: clientId } }),
-    system: { networkClient: new BoundedNetworkClient() },
+    system: { networkClient: new BoundedNetworkClient({ managedIdentityEndpoint: true }) },
   });
   return async () => (await identity.acquireToken({ resource: audience })).accessToken;
 }

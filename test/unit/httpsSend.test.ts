@@ -6,7 +6,7 @@
  * timeout rather than as an unreadable answer.
  */
 import * as assert from 'node:assert/strict';
-import { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse, createServer as createHttpServer } from 'node:http';
 import { Server } from 'node:https';
 import { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -14,6 +14,7 @@ import { TokenSource } from '../../src/server/brokerClient';
 import { createGraphClient, requestSignal } from '../../src/server/graph/graphClient';
 import { toGraphToolError } from '../../src/server/graph/graphErrors';
 import { httpsSend } from '../../src/server/graph/httpsSend';
+import { BoundedNetworkClient } from '../../src/remote/boundedNetworkClient';
 import { CertificateStore, addSystemCertificates } from '../../src/server/graph/systemCertificates';
 import { startLocalHttps, stopLocalHttps } from '../helpers/localHttps';
 
@@ -226,5 +227,21 @@ describe('the system\'s trusted roots (systemCertificates)', () => {
     assert.deepEqual(tls.set, []);
     assert.equal(addSystemCertificates({}, {}), 'unsupported');
     assert.equal(addSystemCertificates({}, api({ default: [], system: [] }, true)), 'failed');
+  });
+});
+
+describe('MSAL\'s network client (BoundedNetworkClient)', () => {
+  it('reaches a managed identity endpoint over local http, and sends nothing else over plain http', async () => {
+    const server = createHttpServer((_request, response) => { response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"access_token":"t"}'); });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/msi/token?resource=api://AzureADTokenExchange`;
+    try {
+      const answer = await new BoundedNetworkClient({ managedIdentityEndpoint: true }).sendGetRequestAsync<{ access_token: string }>(endpoint);
+      assert.deepEqual([answer.status, answer.body.access_token], [200, 't']);
+      await assert.rejects(new BoundedNetworkClient().sendGetRequestAsync(endpoint), /only https/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise(resolve => server.close(resolve));
+    }
   });
 });
