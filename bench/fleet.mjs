@@ -9,6 +9,9 @@
 //      user's first), memory per 1,000 users (replicas' RSS, Redis's used_memory).
 // With `taskset` and two cores, everything serving (Redis, nginx, replicas, echoes, peers) runs on
 // CPU 0 and this load generator and the fakes on CPU 1: requests per second are those of one core.
+// BENCH_COMPARE=<another build's remote.js> adds a second fleet of that build (its own nginx and
+// Redis prefix, the same Redis and fakes) beside ours, in the same turns: a change measured side
+// by side, not across runs of a machine whose speed drifts.
 //   node esbuild.mjs --production && npx tsc -p . && node bench/fleet.mjs [calls=1000] [requests=1500] [users=1000]
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,6 +49,7 @@ const PREFIX = 'bench-fleet:';
 // The limiter stays on (the default is 120 a minute per user), so its Redis traffic is part of
 // what is measured, with a ceiling no benchmark user reaches.
 const RATE_LIMIT = process.env.BENCH_RATE_LIMIT ?? '100000';
+const COMPARE = process.env.BENCH_COMPARE;
 const PEER = '@softeria/ms-365-mcp-server';
 
 const callOf = name => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } });
@@ -134,8 +138,7 @@ async function startFakes() {
 }
 
 /** Three replicas of dist/remote.js sharing Redis, configured as an operator configures a fleet. */
-async function startReplicas(fakes, redisUrl, publicUrl, freePort) {
-  const remote = requireBuilt(join(ROOT, 'dist', 'remote.js'), 'node esbuild.mjs --production');
+async function startReplicas(fakes, redisUrl, publicUrl, freePort, remote = requireBuilt(join(ROOT, 'dist', 'remote.js'), 'node esbuild.mjs --production'), prefix = PREFIX) {
   const encryptionKey = randomBytes(32).toString('base64');
   return Promise.all(Array.from({ length: REPLICAS }, async () => {
     const port = await freePort();
@@ -143,7 +146,7 @@ async function startReplicas(fakes, redisUrl, publicUrl, freePort) {
     const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), remote], {
       env: {
         ...process.env, ...fakes.env, ENTRA_MCP_PORT: String(port), ENTRA_MCP_TRUST_PROXY: 'true', ENTRA_MCP_PUBLIC_URL: publicUrl,
-        ENTRA_MCP_REDIS_URL: redisUrl, ENTRA_MCP_REDIS_PREFIX: PREFIX, ENTRA_MCP_TOKEN_ENCRYPTION_KEY: encryptionKey, ENTRA_MCP_RATE_LIMIT: RATE_LIMIT,
+        ENTRA_MCP_REDIS_URL: redisUrl, ENTRA_MCP_REDIS_PREFIX: prefix, ENTRA_MCP_TOKEN_ENCRYPTION_KEY: encryptionKey, ENTRA_MCP_RATE_LIMIT: RATE_LIMIT,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -388,9 +391,11 @@ async function run() {
   const redisPid = await infoField(redis, 'server', 'process_id');
 
   const fleetPort = await freePort();
-  const { replicas, echoes, trips, peers, peerFailure } = await startedOn(SERVER_CPU, pin, async () => {
+  const comparedPort = await freePort();
+  const { replicas, compared, echoes, trips, peers, peerFailure } = await startedOn(SERVER_CPU, pin, async () => {
     const started = {
       replicas: await startReplicas(fakes, redisServer.url, `http://127.0.0.1:${fleetPort}/mcp`, freePort),
+      compared: COMPARE ? await startReplicas(fakes, redisServer.url, `http://127.0.0.1:${comparedPort}/mcp`, freePort, COMPARE, `${PREFIX}compared:`) : undefined,
       echoes: await startHosts('echo'),
       trips: await startHosts('trips', {
         BENCH_TRIPS_REDIS_URL: redisServer.url, BENCH_TRIPS_GRAPH_ENDPOINT: fakes.graphEndpoint, BENCH_TRIPS_GRAPH_TOKEN: await fakes.ask({ graphToken: 0 }),
@@ -405,6 +410,7 @@ async function run() {
   });
   peerSkipped ??= peerFailure;
   const fleetBalancer = await startedOn(SERVER_CPU, pin, () => balance(replicas, fleetPort));
+  const comparedBalancer = compared ? await startedOn(SERVER_CPU, pin, () => balance(compared, comparedPort)) : undefined;
   const echoBalancer = await startedOn(SERVER_CPU, pin, () => balance(echoes));
   const tripsBalancer = await startedOn(SERVER_CPU, pin, () => balance(trips));
   const peerBalancer = peers ? await startedOn(SERVER_CPU, pin, () => balance(peers)) : undefined;
@@ -416,19 +422,23 @@ async function run() {
   const ECHO = `bare node:http echo: nginx → ${REPLICAS} echoes`;
   const TRIPS = `a tool call's round trips, no work: nginx → ${REPLICAS} × (node:http → Redis → GET /me)`;
   const PEER_ROW = `${PEER}${peerVersion ? ` ${peerVersion}` : ''} get-current-user: nginx → ${REPLICAS} peers`;
-  const retried = new Map([FLEET, ECHO, TRIPS, PEER_ROW].map(name => [name, { count: 0 }]));
+  const COMPARED = `the same, BENCH_COMPARE build: nginx → ${REPLICAS} replicas + Redis`;
+  const retried = new Map([FLEET, COMPARED, ECHO, TRIPS, PEER_ROW].map(name => [name, { count: 0 }]));
   const fleetCall = mcpPoster(fleetBalancer.port, callOf('get_my_profile'), warmTokens, retried.get(FLEET));
+  const comparedCall = comparedBalancer ? mcpPoster(comparedBalancer.port, callOf('get_my_profile'), warmTokens, retried.get(COMPARED)) : undefined;
   const echoCall = mcpPoster(echoBalancer.port, callOf('get_my_profile'), warmTokens, retried.get(ECHO));
   const tripsCall = mcpPoster(tripsBalancer.port, callOf('get_my_profile'), warmTokens, retried.get(TRIPS));
   const peerCall = peers ? mcpPoster(peerBalancer.port, callOf('get-current-user'), peerTokens, retried.get(PEER_ROW)) : undefined;
 
   // Each warm user's first call does its On-Behalf-Of exchange; the answers must be the caller's own.
   await checkAnswersAreTheCallers(fleetCall, WARM_USERS, ourUpn, 'the fleet');
+  if (comparedCall) { await checkAnswersAreTheCallers(comparedCall, WARM_USERS, ourUpn, 'the BENCH_COMPARE fleet'); }
   if (peerCall) { await checkAnswersAreTheCallers(peerCall, WARM_USERS, peerUpn, PEER); }
   // Then every replica sees every warm user (the balancer takes turns), and every path is warm.
   const peerBlock = count => Math.max(10, Math.round(count * PEER_SHARE));
   const contestants = [
     { name: FLEET, request: fleetCall, pids: () => [...replicas.map(replica => replica.pid), redisPid, ...fleetBalancer.pids()] },
+    ...(comparedCall ? [{ name: COMPARED, request: comparedCall, pids: () => [...compared.map(replica => replica.pid), redisPid, ...comparedBalancer.pids()] }] : []),
     { name: ECHO, request: echoCall, pids: () => [...echoes.map(echo => echo.pid), ...echoBalancer.pids()] },
     { name: TRIPS, request: tripsCall, pids: () => [...trips.map(host => host.pid), redisPid, ...tripsBalancer.pids()] },
     ...(peerCall ? [{ name: PEER_ROW, request: peerCall, pids: () => [...peers.map(peer => peer.pid), ...peerBalancer.pids()], size: peerBlock }] : []),
@@ -456,8 +466,8 @@ async function run() {
   await sleep(500);
   const after = { rss: rssOf(replicaPids), redisMemory: await infoField(redis, 'memory', 'used_memory'), keys: await redis.dbsize() };
 
-  printLatency(latency, { FLEET, ECHO, TRIPS, PEER_ROW });
-  const rates = printThroughput(throughput, { FLEET, ECHO, TRIPS, PEER_ROW }, contestants);
+  printLatency(latency, { FLEET, COMPARED, ECHO, TRIPS, PEER_ROW });
+  const rates = printThroughput(throughput, { FLEET, COMPARED, ECHO, TRIPS, PEER_ROW }, contestants);
   printCost({ warm, idle, first, before, after });
   if (peerSkipped) { console.log(`\n${PEER} row skipped: ${peerSkipped}`); }
   console.log(`\nretried once after an nginx 502 (a kept-alive upstream connection closing): ${[...retried].map(([name, { count }]) => `${name.split(':')[0]} ${count}`).join(', ')}`);
@@ -490,9 +500,9 @@ async function costOf(work, redis, fakes) {
 /** A percentile of a contestant's latencies, undefined when it has none. */
 const percentileOf = (latency, name, p) => (latency.samples.get(name)?.length > 0 ? percentile(latency.samples.get(name), p) : undefined);
 
-function printLatency(latency, { FLEET, ECHO, TRIPS, PEER_ROW }) {
+function printLatency(latency, { FLEET, COMPARED, ECHO, TRIPS, PEER_ROW }) {
   const latencyAt = (name, p) => percentileOf(latency, name, p);
-  const present = [FLEET, ECHO, TRIPS, PEER_ROW].filter(name => latency.samples.get(name)?.length > 0);
+  const present = [FLEET, COMPARED, ECHO, TRIPS, PEER_ROW].filter(name => latency.samples.get(name)?.length > 0);
   console.log(`## 1. Warm tools/call through nginx, sequential, kept-alive connection, blocks of ${LATENCY_BLOCK} in turn\n`);
   printTable([['path', 'p50', 'p99', 'max', 'throughput'], ...present.map(name => [name, ...latencyColumns(latency.samples.get(name))])]);
   printFailures(latency.failures);
@@ -504,14 +514,17 @@ function printLatency(latency, { FLEET, ECHO, TRIPS, PEER_ROW }) {
     console.log(`  of which the round trips alone (the trips row over the echo), p50: ${formatMs(latencyAt(TRIPS, 50) - latencyAt(ECHO, 50))};` +
       ` the fleet's own work over the trips, p50: ${formatMs(latencyAt(FLEET, 50) - latencyAt(TRIPS, 50))}`);
   }
+  if (latencyAt(COMPARED, 50) !== undefined) {
+    console.log(`this build − the BENCH_COMPARE build, p50: ${formatMs(latencyAt(FLEET, 50) - latencyAt(COMPARED, 50))}`);
+  }
   if (latencyAt(PEER_ROW, 50) !== undefined) {
     console.log(`${PEER} p50 ÷ ours: ${formatRatio(latencyAt(PEER_ROW, 50) / latencyAt(FLEET, 50))}`);
   }
 }
 
-function printThroughput(throughput, { FLEET, ECHO, TRIPS, PEER_ROW }, contestants) {
+function printThroughput(throughput, { FLEET, COMPARED, ECHO, TRIPS, PEER_ROW }, contestants) {
   console.log(`\n## 2. Requests per second, ${IN_FLIGHT} in flight, median of ${THROUGHPUT_ROUNDS} rounds of ${REQUESTS}${pin ? `, serving side on one core (CPU ${SERVER_CPU})` : ''}\n`);
-  const present = [FLEET, ECHO, TRIPS, PEER_ROW].filter(name => throughput.samples.get(name)?.length > 0);
+  const present = [FLEET, COMPARED, ECHO, TRIPS, PEER_ROW].filter(name => throughput.samples.get(name)?.length > 0);
   const samples = new Map(present.map(name => [name, throughput.samples.get(name)]));
   const rates = mediansOf(samples, 'rate');
   const cpu = mediansOf(new Map(present.map(name => [name, samples.get(name).filter(sample => sample.cpuMsPerRequest !== undefined)])), 'cpuMsPerRequest');

@@ -33,7 +33,13 @@ export interface RefusalRecord {
 export class AuditLog {
   private readonly logger: Logger;
 
-  constructor(destination: DestinationStream = pino.destination({ dest: 1, sync: false })) {
+  /**
+   * Written synchronously, as Node writes stdout to a file or a pipe: a line is out the moment it
+   * is logged, so a crash loses none, and no line takes a trip through the thread pool (an
+   * asynchronous write is one there and one back per line). A stalled log reader holds
+   * the server back rather than letting lines pile up in memory.
+   */
+  constructor(destination: DestinationStream = pino.destination({ dest: 1, sync: true })) {
     this.logger = pino({
       base: undefined,
       messageKey: 'event',

@@ -8,11 +8,14 @@
 import * as assert from 'node:assert/strict';
 import { IncomingMessage, ServerResponse, createServer as createHttpServer } from 'node:http';
 import { Server } from 'node:https';
+import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { TokenSource } from '../../src/server/brokerClient';
 import { createGraphClient, requestSignal } from '../../src/server/graph/graphClient';
 import { toGraphToolError } from '../../src/server/graph/graphErrors';
+import { SYNC_DECODE_MAX_DECODED, SYNC_DECODE_MAX_ENCODED } from '../../src/server/graph/decodedBody';
 import { httpsSend } from '../../src/server/graph/httpsSend';
 import { BoundedNetworkClient } from '../../src/remote/boundedNetworkClient';
 import { CertificateStore, addSystemCertificates } from '../../src/server/graph/systemCertificates';
@@ -32,6 +35,16 @@ async function text(answer: Awaited<ReturnType<typeof httpsSend>>): Promise<stri
   const chunks: Buffer[] = [];
   for await (const chunk of answer.body) { chunks.push(chunk as Buffer); }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads a body the way a slow consumer does, a chunk at a time with pauses, so backpressure is exercised. */
+async function slowlyRead(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    if (chunks.length % 16 === 0) { await new Promise(resolve => setImmediate(resolve)); }
+  }
+  return Buffer.concat(chunks);
 }
 
 describe('Graph network link (node:https, kept alive)', () => {
@@ -70,6 +83,51 @@ describe('Graph network link (node:https, kept alive)', () => {
     assert.deepEqual(received.map(entry => entry.headers['accept-encoding']), ['gzip, deflate, br', 'gzip, deflate, br', 'gzip, deflate, br']);
     assert.equal(received[0].headers.accept, '*/*');
     assert.equal(received[0].headers.authorization, 'Bearer t');
+  });
+
+  it('decodes answers of every size whole: sent in pieces, larger than is held for one decode, or decoding to far more', async () => {
+    // Incompressible enough that the encoded answer is several times what is decoded in one call.
+    const large = randomBytes(3 * SYNC_DECODE_MAX_ENCODED).toString('base64');
+    const bomb = Buffer.alloc(8 * SYNC_DECODE_MAX_DECODED, 'a');
+    const cases: Array<[string, Buffer, (input: Buffer) => Buffer]> = [
+      ['small, in pieces', Buffer.from(JSON.stringify(PROFILE)), gzipSync],
+      ['large', Buffer.from(large), gzipSync],
+      ['large br', Buffer.from(large), brotliCompressSync],
+      ['small, decoding to 8 MiB', bomb, gzipSync],
+      ['small deflate, decoding to 8 MiB', bomb, deflateSync],
+    ];
+    for (const [what, plain, encode] of cases) {
+      const encoded = encode(plain);
+      handler = (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': encode === gzipSync ? 'gzip' : encode === deflateSync ? 'deflate' : 'br' });
+        // In pieces a few bytes to a few KiB long, as a network delivers them.
+        const pieces = [encoded.subarray(0, 7), encoded.subarray(7, 4096), encoded.subarray(4096)];
+        for (const piece of pieces) { response.write(piece); }
+        response.end();
+      };
+      const answer = await httpsSend(new URL(`${origin}/v1.0/me/messages`), {});
+      assert.equal(answer.headers.get('Content-Encoding'), null, what);
+      const body = await slowlyRead(answer.body);
+      assert.equal(body.byteLength, plain.byteLength, what);
+      assert.ok(body.equals(plain), what);
+    }
+  });
+
+  it('reports a corrupt or cut-off compressed answer as an error, small or large', async () => {
+    const large = gzipSync(Buffer.from(randomBytes(3 * SYNC_DECODE_MAX_ENCODED).toString('base64')));
+    for (const broken of [Buffer.from('not gzip at all'), gzipSync(Buffer.from(JSON.stringify(PROFILE))).subarray(0, 20), large.subarray(0, large.byteLength - 100)]) {
+      handler = (_request, response) => { response.writeHead(200, { 'Content-Encoding': 'gzip' }).end(broken); };
+      const answer = await httpsSend(new URL(`${origin}/v1.0/me`), {});
+      await assert.rejects(text(answer), /incorrect header check|unexpected end of file/);
+    }
+  });
+
+  it('through the Graph client: a compression bomb is cut off at the answer cap, not decoded whole', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, ' '));
+    handler = (_request, response) => { response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end(bomb); };
+    const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'list_messages', ['Mail.Read']);
+    const error = await client.api('/me/messages').get().then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
+    assert.match(error.message, /larger than 8 MB and was not read/);
   });
 
   it('keeps the caller\'s own Accept and Accept-Encoding', async () => {
@@ -151,29 +209,37 @@ describe('Graph network link (node:https, kept alive)', () => {
     assert.equal(received[1].remotePort, received[0].remotePort, 'the POST went on the kept-alive connection');
   });
 
-  it('through the Graph client: a connection that breaks mid-answer is a network failure, not an unreadable answer', async () => {
-    handler = (request, response) => {
-      response.writeHead(200, { 'Content-Type': 'application/json' });
-      response.write('{"value":[{"id":"1"},');
-      setTimeout(() => request.socket.destroy(), 20);
-    };
-    const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'list_messages', ['Mail.Read']);
-    const error = await client.api('/me/messages').get().then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
-    assert.equal(error.code, 'NetworkError', error.message);
-    assert.match(error.message, /Could not reach Microsoft Graph for listing your mail \(the connection closed while the answer was read/);
+  /** Starts an answer (compressed or not) and leaves its body unfinished. */
+  const startedAnswer = (coding: string | undefined, response: ServerResponse): void => {
+    const head = Buffer.from('{"value":[{"id":"1"},');
+    response.writeHead(200, { 'Content-Type': 'application/json', ...(coding ? { 'Content-Encoding': coding } : {}) });
+    // A full gzip member of the first part, so the decoder has something to chew on before the end never comes.
+    response.write(coding ? gzipSync(head).subarray(0, -8) : head);
+  };
+
+  it('through the Graph client: a connection that breaks mid-answer is a network failure, not an unreadable answer, compressed or not', async () => {
+    for (const coding of [undefined, 'gzip']) {
+      handler = (request, response) => {
+        startedAnswer(coding, response);
+        setTimeout(() => request.socket.destroy(), 20);
+      };
+      const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'list_messages', ['Mail.Read']);
+      const error = await client.api('/me/messages').get().then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
+      assert.equal(error.code, 'NetworkError', `${coding}: ${error.message}`);
+      assert.match(error.message, /Could not reach Microsoft Graph for listing your mail \(the connection closed while the answer was read/);
+    }
   });
 
-  it('through the Graph client: an answer that stalls mid-body ends at the deadline as a timeout', async () => {
-    handler = (_request, response) => {
-      response.writeHead(200, { 'Content-Type': 'application/json' });
-      response.write('{"value":[');
-    };
-    const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'list_messages', ['Mail.Read']);
-    const started = Date.now();
-    const error = await client.api('/me/messages').option('signal', AbortSignal.timeout(300)).get()
-      .then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
-    assert.equal(error.code, 'Cancelled', error.message);
-    assert.ok(Date.now() - started < 5_000, 'ended at the deadline, not at some socket timeout');
+  it('through the Graph client: an answer that stalls mid-body ends at the deadline as a timeout, compressed or not', async () => {
+    for (const coding of [undefined, 'gzip']) {
+      handler = (_request, response) => startedAnswer(coding, response);
+      const client = createGraphClient({ endpoint: origin, tokens, retry: { delaySeconds: 0, maxRetries: 0, maxRetryAfterSeconds: 0 } }, 'list_messages', ['Mail.Read']);
+      const started = Date.now();
+      const error = await client.api('/me/messages').option('signal', AbortSignal.timeout(300)).get()
+        .then(() => assert.fail('should have failed'), failure => toGraphToolError(failure, 'listing your mail', ['Mail.Read']));
+      assert.equal(error.code, 'Cancelled', `${coding}: ${error.message}`);
+      assert.ok(Date.now() - started < 5_000, 'ended at the deadline, not at some socket timeout');
+    }
   });
 });
 

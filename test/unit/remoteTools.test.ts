@@ -5,13 +5,17 @@
  * set, the per-user rate limit, consent errors, and the audit line of every call.
  */
 import * as assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { FakeEntra, FakeEntraApp, GRAPH_RESOURCE } from '../helpers/fakeEntra';
+import { Redis } from 'ioredis';
+import { FakeEntra, FakeEntraApp, FakeEntraUser, GRAPH_RESOURCE } from '../helpers/fakeEntra';
 import { ALICE, BOB, RemoteHarness, SERVER_CLIENT_ID, SERVER_SECRET, TENANT_ID, resultText, rpc, startRemoteHarness } from '../helpers/remoteHarness';
 import { recordVisible } from '../helpers/leakWatch';
+import { redisAvailable, startRedis } from '../helpers/redisServer';
+
+const CAROL: FakeEntraUser = { oid: 'ca201000-0000-4000-8000-000000000003', tid: TENANT_ID, upn: 'carol@contoso.com', name: 'Carol White' };
 
 type ToolResult = { isError?: boolean; structuredContent?: Record<string, unknown>; content?: unknown };
 
@@ -182,6 +186,39 @@ describe('remote server: consent, rate limit and roles configuration', function 
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
     assert.equal((await remote.post(rpc('tools/list'), { Authorization: `Bearer ${remote.token(BOB)}` })).status, 200, 'Bob has his own budget');
+  });
+
+  it('sends nothing to Entra or Graph for a call over the limit while the fleet\'s Redis is slow to say so', async function () {
+    if (!redisAvailable()) { this.skip(); }
+    const redisServer = await startRedis();
+    const pauser = new Redis(redisServer.url);
+    try {
+      remote = await startRemoteHarness({
+        env: { ENTRA_MCP_RATE_LIMIT: '2', ENTRA_MCP_REDIS_URL: redisServer.url, ENTRA_MCP_REDIS_PREFIX: 'rate-test:', ENTRA_MCP_TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
+      });
+      const [alice, bob, carol] = [ALICE, BOB, CAROL].map(who => remote!.token(who));
+      const profile = (token: string) => remote!.post(rpc('tools/call', { name: 'get_my_profile', arguments: {} }), { Authorization: `Bearer ${token}` });
+      // Alice's token is cached (her two calls spent her budget); Bob has no token yet (two lists spent his).
+      assert.deepEqual([(await profile(alice)).status, (await profile(alice)).status], [200, 200]);
+      for (let i = 0; i < 2; i++) { await remote.post(rpc('tools/list'), { Authorization: `Bearer ${bob}` }); }
+      const [graphBefore, exchangesBefore] = [remote.graph.requests.length, remote.entra.oboExchanges.length];
+
+      // The limiter's Redis command now waits 400 ms: the tools run meanwhile, up to the point of sending.
+      await pauser.call('CLIENT', 'PAUSE', '400', 'WRITE');
+      const [overAlice, overBob, withinCarol] = await Promise.all([profile(alice), profile(bob), profile(carol)]);
+      assert.deepEqual([overAlice.status, overBob.status], [429, 429]);
+      assert.ok(Number(overBob.headers.get('retry-after')) >= 1);
+      const carolsAnswer = await withinCarol.json() as { result?: { structuredContent?: { userPrincipalName?: string } } };
+      assert.equal(withinCarol.status, 200);
+      assert.equal(carolsAnswer.result?.structuredContent?.userPrincipalName, CAROL.upn);
+      assert.equal(remote.graph.requests.length - graphBefore, 1, 'only Carol\'s call reached Graph');
+      assert.deepEqual(remote.entra.oboExchanges.slice(exchangesBefore).map(exchange => exchange.oid), [CAROL.oid], 'only Carol was exchanged for');
+    } finally {
+      pauser.disconnect();
+      await remote?.stop();
+      remote = undefined;
+      await redisServer.stop();
+    }
   });
 
   it('maps roles to tools as ENTRA_MCP_ROLES says, and with roles not required lists everything to anyone', async () => {

@@ -4,7 +4,8 @@
  * web-IDL conversions; measured in-process against a local HTTPS server, see BENCHMARKS.md):
  * - the request body is any BodyInit fetch takes, with fetch's default Content-Type;
  * - the answer is decompressed as fetch does (gzip, deflate, br), asked for unless the caller
- *   asked otherwise; its body is a Node stream the caller reads (and caps) itself;
+ *   asked otherwise, small answers in one synchronous call (decodedBody); its body is a Node
+ *   stream the caller reads (and caps) itself;
  * - redirects are never followed (the caller checks and follows them);
  * - the signal aborts the request and the reading of its answer;
  * - a kept-alive connection the server closed while it sat idle is retried once on a fresh one
@@ -16,7 +17,7 @@
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { DecodedBody, codecFor } from './decodedBody';
 import { Route, routeFor } from './proxyAgents';
 import { trustSystemCertificates } from './systemCertificates';
 
@@ -131,24 +132,13 @@ function answerOf(response: IncomingMessage, method: string): HttpsAnswer {
 
 /** The body as fetch hands it over: gzip, deflate and br undone (one coding; anything else is passed as it came). */
 function decoded(response: IncomingMessage, headers: Headers): Readable {
-  const decoder = decoderFor(headers.get('Content-Encoding')?.trim().toLowerCase());
-  if (!decoder) {
+  const codec = codecFor(headers.get('Content-Encoding'));
+  if (!codec) {
     return response;
   }
   headers.delete('Content-Encoding');
   headers.delete('Content-Length');
-  response.once('error', (error: Error) => decoder.destroy(error));
-  decoder.once('close', () => { if (!response.readableEnded) { response.destroy(); } });
-  return response.pipe(decoder);
-}
-
-function decoderFor(coding: string | undefined): NodeJS.ReadWriteStream & Readable | undefined {
-  switch (coding) {
-    case 'gzip': case 'x-gzip': return createGunzip();
-    case 'deflate': return createInflate();
-    case 'br': return createBrotliDecompress();
-    default: return undefined;
-  }
+  return new DecodedBody(response, codec);
 }
 
 /** The request body as bytes; Content-Type defaults as fetch's do (text for a string, the Blob's type, form encoding). */
