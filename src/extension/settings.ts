@@ -126,6 +126,7 @@ export function readProxySettings(): ProxySettings {
   return {
     proxy: String(userValue(http, 'http.proxy', 'proxy', '') ?? ''),
     noProxy: (userValue<unknown[]>(http, 'http.noProxy', 'noProxy', []) ?? []).filter((host): host is string => typeof host === 'string'),
+    authorization: String(userValue<unknown>(http, 'http.proxyAuthorization', 'proxyAuthorization', '') ?? ''),
   };
 }
 
@@ -139,6 +140,7 @@ export function affectsServerDefinition(event: vscode.ConfigurationChangeEvent):
   return event.affectsConfiguration(`${SECTION}.graphEndpoint`)
     || event.affectsConfiguration('http.proxy')
     || event.affectsConfiguration('http.noProxy')
+    || event.affectsConfiguration('http.proxyAuthorization')
     || event.affectsConfiguration('http.systemCertificates')
     || event.affectsConfiguration(`${SECTION}.armEndpoint`)
     || event.affectsConfiguration(`${SECTION}.allowWrites`)

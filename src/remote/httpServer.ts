@@ -10,7 +10,7 @@ import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AuditLog } from './audit';
-import { answerSingleMessage } from './jsonExchange';
+import { answerSingleMessage, jsonAnswer } from './jsonExchange';
 import { isAuthPath } from './proxy/authRoutes';
 import { toAuthInfo } from './callerContext';
 import { RemoteConfig, isLoopbackHost } from './config';
@@ -88,14 +88,14 @@ export class FrontDoor {
     res.setHeader('Cache-Control', 'no-store');
     this.route(req, res, requestId).catch(error => {
       this.deps.audit.event('internal_error', { requestId, message: error instanceof Error ? error.message : String(error) }, 'error');
-      if (!res.headersSent) { json(res, 500, { error: 'server_error', error_description: 'The server failed; the request id is in X-Request-Id.' }); } else { res.destroy(); }
+      if (!res.headersSent) { jsonAnswer(res, 500, { error: 'server_error', error_description: 'The server failed; the request id is in X-Request-Id.' }); } else { res.destroy(); }
     });
   };
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://path.invalid').pathname;
     if (req.method === 'GET' && path === '/healthz') {
-      return json(res, 200, { status: 'ok' });
+      return jsonAnswer(res, 200, { status: 'ok' });
     }
     if (req.method === 'GET' && path === '/readyz') {
       return this.readiness(res);
@@ -104,13 +104,13 @@ export class FrontDoor {
       // A public document: browser-based clients read it across origins.
       res.setHeader('Cache-Control', 'public, max-age=3600');
       res.setHeader('Access-Control-Allow-Origin', '*');
-      return json(res, 200, this.protectedResourceMetadata());
+      return jsonAnswer(res, 200, this.protectedResourceMetadata());
     }
     if (this.deps.authRoutes && isAuthPath(path)) {
       return this.serveAuth(req, res, requestId);
     }
     if (path !== this.deps.config.publicUrl.pathname) {
-      return json(res, 404, { error: 'not_found' });
+      return jsonAnswer(res, 404, { error: 'not_found' });
     }
     if (!this.checkHostAndOrigin(req, res, requestId)) {
       return;
@@ -131,10 +131,10 @@ export class FrontDoor {
    */
   private readiness(res: http.ServerResponse): void {
     if (!this.deps.validator.ready) {
-      return json(res, 503, { status: 'starting' });
+      return jsonAnswer(res, 503, { status: 'starting' });
     }
     const shared = this.deps.sharedState?.();
-    json(res, 200, shared === false ? { status: 'degraded', redis: 'unreachable' } : { status: 'ready' });
+    jsonAnswer(res, 200, shared === false ? { status: 'degraded', redis: 'unreachable' } : { status: 'ready' });
   }
 
   /** The authorization server's state lives in Redis in a fleet: without it, no weaker check, a 503 to retry. */
@@ -144,7 +144,7 @@ export class FrontDoor {
     }
     if (this.deps.sharedState?.() === false) {
       res.setHeader('Retry-After', '5');
-      return json(res, 503, { error: 'temporarily_unavailable', error_description: 'The sign-in service is briefly unavailable. Try again in a few seconds.' });
+      return jsonAnswer(res, 503, { error: 'temporarily_unavailable', error_description: 'The sign-in service is briefly unavailable. Try again in a few seconds.' });
     }
     (this.deps.authRoutes as NonNullable<FrontDoorDeps['authRoutes']>)(req, res);
   }
@@ -293,7 +293,7 @@ export class FrontDoor {
       parts.push(`error="${error}"`, `error_description="${description.replace(/["\\]/g, "'")}"`);
     }
     res.setHeader('WWW-Authenticate', `Bearer ${parts.join(', ')}`);
-    json(res, status, { error: error ?? 'unauthorized', error_description: description });
+    jsonAnswer(res, status, { error: error ?? 'unauthorized', error_description: description });
     return undefined;
   }
 
@@ -393,10 +393,8 @@ function lastValue(header: string | string[] | undefined): string | undefined {
   return value?.split(',').at(-1)?.trim().slice(0, 64) || undefined;
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-}
+
 
 function jsonRpcError(res: http.ServerResponse, status: number, code: number, message: string): void {
-  json(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+  jsonAnswer(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
 }

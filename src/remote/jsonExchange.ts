@@ -80,7 +80,7 @@ class OneAnswerTransport implements Transport {
       return;
     }
     if (isAnswer) {
-      this.res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(message));
+      jsonAnswer(this.res, 200, message);
       return;
     }
     if (this.progressWanted && isProgress(message)) {
@@ -107,7 +107,13 @@ function sseEvent(message: JSONRPCMessage): string {
 }
 
 function errorAnswer(res: http.ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  jsonAnswer(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+/** One JSON body with its length declared: nothing to chunk for the client or a proxy in front to parse. */
+export function jsonAnswer(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

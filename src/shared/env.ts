@@ -22,4 +22,6 @@ export const ENV = {
   systemCertificates: 'ENTRA_MCP_SYSTEM_CERTIFICATES',
   /** A digest of VS Code's proxy settings (never the settings): changes restart the server. */
   proxyFingerprint: 'ENTRA_MCP_PROXY_FINGERPRINT',
+  /** The Proxy-Authorization value for the proxy's CONNECT (VS Code's http.proxyAuthorization); never sent to a service. */
+  proxyAuthorization: 'ENTRA_MCP_PROXY_AUTHORIZATION',
 } as const;

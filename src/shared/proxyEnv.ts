@@ -2,14 +2,18 @@
  * VS Code's proxy settings as the environment the bundled server reads (src/server/graph/
  * proxyAgents.ts, through `proxy-from-env`). Both spellings are set: that library, like curl,
  * prefers the lower-case variable, which VS Code's own environment may already carry.
+ * `http.proxyAuthorization` travels as ENTRA_MCP_PROXY_AUTHORIZATION, read by proxyAgents alone.
  */
 import { createHash } from 'node:crypto';
+import { ENV } from './env';
 
 export interface ProxySettings {
   /** `http.proxy`: http://[user:password@]host:port, or empty to use the environment's. */
   readonly proxy: string;
   /** `http.noProxy`: hosts (or `.domain` suffixes) reached directly. */
   readonly noProxy: readonly string[];
+  /** `http.proxyAuthorization`: the whole Proxy-Authorization value (`Basic …`, `Bearer …`), or empty. */
+  readonly authorization?: string;
 }
 
 export function proxyEnv(settings: ProxySettings): Record<string, string> {
@@ -24,6 +28,10 @@ export function proxyEnv(settings: ProxySettings): Record<string, string> {
     env.NO_PROXY = noProxy;
     env.no_proxy = noProxy;
   }
+  const authorization = settings.authorization?.trim();
+  if (authorization) {
+    env[ENV.proxyAuthorization] = authorization;
+  }
   return env;
 }
 
@@ -34,5 +42,8 @@ export function proxyEnv(settings: ProxySettings): Record<string, string> {
  */
 export function proxyFingerprint(settings: ProxySettings): string {
   const { proxy, noProxy } = settings;
-  return proxy.trim() || noProxy.length ? createHash('sha256').update(JSON.stringify([proxy.trim(), noProxy])).digest('hex').slice(0, 16) : '';
+  const authorization = settings.authorization?.trim() ?? '';
+  return proxy.trim() || noProxy.length || authorization
+    ? createHash('sha256').update(JSON.stringify([proxy.trim(), noProxy, authorization])).digest('hex').slice(0, 16)
+    : '';
 }

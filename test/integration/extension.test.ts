@@ -4,6 +4,7 @@ import { FakeGraph } from '../helpers/fakeGraph';
 import { readFileSync } from 'node:fs';
 import { waitFor } from '../helpers/waitFor';
 import { activateExtension, invokeTool, restartServerUntil, setSetting, startEntraServer, toolOutputs } from './hostHelpers';
+import { startTinyproxy, tinyproxyAvailable } from '../helpers/tinyproxy';
 import { JWT_PATTERN, environmentOf, filesUnder, processIds, processText } from './leaks';
 
 const COMMANDS = ['entraMcp.signIn', 'entraMcp.signOut', 'entraMcp.switchAccount', 'entraMcp.selectTenant', 'entraMcp.showStatus', 'entraMcp.showLog', 'entraMcp.clearTokenCache'];
@@ -127,6 +128,31 @@ describe('Entra MCP Broker in a real VS Code', () => {
       assert.deepEqual((post?.body as { title: string }).title, 'Written from VS Code');
     } finally {
       await setSetting('allowWrites', undefined);
+    }
+  });
+
+  it('reaches Graph through an authenticating proxy with http.proxy and http.proxyAuthorization, restarting on a change', async function () {
+    if (!tinyproxyAvailable()) { this.skip(); }
+    const proxy = await startTinyproxy({ user: 'megan', password: 'integration-pa55' });
+    const http = vscode.workspace.getConfiguration('http');
+    const setHttp = (key: string, value: unknown) => http.update(key, value, vscode.ConfigurationTarget.Global);
+    const graphHost = new URL(graph.endpoint).host;
+    try {
+      // Loopback is in the test run's NO_PROXY; http.noProxy, when set, is what the server goes by.
+      await setHttp('noProxy', ['example.invalid']);
+      await setHttp('proxy', proxy.address);
+      await setHttp('proxyAuthorization', `Basic ${Buffer.from('megan:wrong-pa55').toString('base64')}`);
+      await restartServerUntil(async () => /did not accept VS Code's http\.proxyAuthorization/.test((await invokeTool('mcp_entra_get_my_profile')).text), 'the proxy to refuse the wrong credentials');
+      await setHttp('proxyAuthorization', `Basic ${Buffer.from('megan:integration-pa55').toString('base64')}`);
+      await restartServerUntil(async () => /Megan Bowen/.test((await invokeTool('mcp_entra_get_my_profile')).text), 'the server to use the new credentials');
+      assert.ok(proxy.connects().includes(graphHost), `Graph was reached through the proxy: ${proxy.connects().join(', ')}`);
+      assert.equal(graph.requests.at(-1)?.headers['proxy-authorization'], undefined, 'the proxy\'s credentials stay with the proxy');
+    } finally {
+      await setHttp('proxyAuthorization', undefined);
+      await setHttp('proxy', undefined);
+      await setHttp('noProxy', undefined);
+      await proxy.stop();
+      await restartServerUntil(async () => /Megan Bowen/.test((await invokeTool('mcp_entra_get_my_profile')).text), 'the server to go direct again');
     }
   });
 

@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { Client } from '@microsoft/microsoft-graph-client';
 import { createGraphClient } from '../../src/server/graph/graphClient';
 import { toGraphToolError } from '../../src/server/graph/graphErrors';
+import { ENV } from '../../src/shared/env';
 import { proxyEnv, proxyFingerprint } from '../../src/shared/proxyEnv';
 import { FakeGraph } from '../helpers/fakeGraph';
 import { freePort } from '../helpers/loadBalancer';
@@ -21,9 +22,11 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { RemoteTokenSource, TokenSource } from '../../src/server/brokerClient';
 import { createBridge } from '../../src/server/bridge/bridgeServer';
 
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
-// The leak scan checks that the proxy's password shows up in no output.
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy', ENV.proxyAuthorization];
+// The leak scan checks that the proxy's password shows up in no output, nor the header carrying it.
 rememberCredential('pr0xy-pa55');
+const PROXY_AUTHORIZATION = Buffer.from('megan:pr0xy-pa55').toString('base64');
+rememberCredential(PROXY_AUTHORIZATION);
 
 describe('Graph through a proxy (tinyproxy)', function () {
   this.timeout(30_000);
@@ -103,6 +106,29 @@ describe('Graph through a proxy (tinyproxy)', function () {
     assert.equal((await client().api('/me').get() as { userPrincipalName: string }).userPrincipalName, 'MeganB@contoso.com');
   });
 
+  it('takes the proxy\'s credentials from http.proxyAuthorization: on the CONNECT only, never to Graph, never shown', async () => {
+    proxy = await startTinyproxy({ user: 'megan', password: 'pr0xy-pa55' });
+    const settings = { proxy: proxy.address, noProxy: [] };
+    useEnv(proxyEnv({ ...settings, authorization: `Basic ${Buffer.from('megan:wrong-pa55').toString('base64')}` }));
+    const wrong = await failureOf(client().api('/me').get());
+    assert.match(wrong.message, /HTTP 40[17]\): it did not accept VS Code's http\.proxyAuthorization setting/);
+    assert.ok(!wrong.message.includes(Buffer.from('megan:wrong-pa55').toString('base64')), wrong.message);
+    assert.equal(graph.requests.length, 0);
+
+    useEnv(proxyEnv({ ...settings, authorization: `Basic ${PROXY_AUTHORIZATION}` }));
+    assert.equal((await client().api('/me').get() as { userPrincipalName: string }).userPrincipalName, 'MeganB@contoso.com');
+    assert.deepEqual(proxy.connects(), [new URL(graph.endpoint).host, new URL(graph.endpoint).host], 'the refused tunnel, then the accepted one');
+    assert.equal(graph.requests.length, 1);
+    assert.equal(graph.requests[0].headers['proxy-authorization'], undefined, 'the proxy\'s credentials stay with the proxy');
+    assert.ok(!JSON.stringify(graph.requests[0].headers).includes(PROXY_AUTHORIZATION));
+
+    useEnv(proxyEnv({ ...settings, authorization: `Basic ${PROXY_AUTHORIZATION}\r\nX-Injected: 1` }));
+    const broken = await failureOf(client().api('/me').get());
+    assert.match(broken.message, /http\.proxyAuthorization setting \(ENTRA_MCP_PROXY_AUTHORIZATION\) holds a line break/);
+    assert.ok(!broken.message.includes(PROXY_AUTHORIZATION), broken.message);
+    assert.equal(graph.requests.length, 1, 'nothing went out with a broken setting');
+  });
+
   it('a proxy that is not there is named in the error, without its credentials', async () => {
     const closed = await freePort();
     useEnv({ HTTPS_PROXY: `http://megan:pr0xy-pa55@127.0.0.1:${closed}` });
@@ -178,6 +204,7 @@ describe('VS Code proxy settings as the server\'s environment', () => {
       NO_PROXY: '.contoso.com,localhost', no_proxy: '.contoso.com,localhost',
     });
     assert.deepEqual(proxyEnv({ proxy: '', noProxy: [] }), {});
+    assert.deepEqual(proxyEnv({ proxy: '', noProxy: [], authorization: ' Basic bWVnYW46cGFzcw== ' }), { [ENV.proxyAuthorization]: 'Basic bWVnYW46cGFzcw==' });
   });
 
   it('fingerprints the settings so a change restarts the server, without revealing them', () => {
@@ -187,5 +214,9 @@ describe('VS Code proxy settings as the server\'s environment', () => {
     assert.notEqual(first, second, 'a new password restarts the server');
     assert.notEqual(first, proxyFingerprint({ proxy: 'http://megan:one@proxy.contoso.com:8080', noProxy: ['.contoso.com'] }));
     assert.equal(proxyFingerprint({ proxy: '', noProxy: [] }), '');
+    const withHeader = proxyFingerprint({ proxy: 'http://proxy.contoso.com:8080', noProxy: [], authorization: 'Basic bWVnYW46cGFzcw==' });
+    assert.notEqual(withHeader, proxyFingerprint({ proxy: 'http://proxy.contoso.com:8080', noProxy: [], authorization: 'Basic bWVnYW46b3RoZXI=' }), 'a new http.proxyAuthorization restarts the server');
+    assert.notEqual(withHeader, proxyFingerprint({ proxy: 'http://proxy.contoso.com:8080', noProxy: [] }));
+    assert.ok(!withHeader.includes('bWVnYW4'), withHeader);
   });
 });

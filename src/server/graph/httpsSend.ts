@@ -101,11 +101,14 @@ function exchange(url: URL, method: string, headers: Record<string, string>, bod
 /** The proxy said no to the tunnel: which proxy, what it answered, and what to do about it. */
 function proxyRefusal(route: Route, status: number, url: URL): Error {
   const credentials = status === 407 || status === 401;
-  const advice = credentials && route.withCredentials
-    ? ': it did not accept the credentials in VS Code\'s http.proxy setting (or HTTPS_PROXY). Check them, or ask your administrator'
-    : credentials
-      ? ': it asks for credentials. Put them in VS Code\'s http.proxy setting (http://user:password@host:port) or ask your administrator'
-      : status === 403 ? ': its policy forbids this host. Ask your administrator to allow it' : '';
+  const advice = !credentials
+    ? (status === 403 ? ': its policy forbids this host. Ask your administrator to allow it' : '')
+    : route.credentials === 'url'
+      ? ': it did not accept the credentials in VS Code\'s http.proxy setting (or HTTPS_PROXY). Check them, or ask your administrator'
+      : route.credentials === 'setting'
+        ? ': it did not accept VS Code\'s http.proxyAuthorization setting. Check it, or ask your administrator'
+        : ': it asks for credentials. Put them in VS Code\'s http.proxy setting (http://user:password@host:port), or the whole ' +
+          'Proxy-Authorization value in http.proxyAuthorization, or ask your administrator';
   return Object.assign(new Error(`the proxy ${route.proxy} refused the connection to ${url.host} (HTTP ${status})${advice}`), { code: 'EPROXYREFUSED' });
 }
 

@@ -4,11 +4,13 @@
  * as curl and most tools read them; `proxy-from-env` applies those rules). The extension sets
  * them from VS Code's `http.proxy` and `http.noProxy`. Through a proxy, the request is a
  * `CONNECT` tunnel: TLS runs end to end with the real host, so the proxy sees the host name and
- * never the token.
+ * never the token. The proxy's own credentials are those in its URL (Basic), else
+ * ENTRA_MCP_PROXY_AUTHORIZATION (VS Code's `http.proxyAuthorization`), sent on the CONNECT only.
  */
 import { Agent, AgentOptions } from 'node:https';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
+import { ENV } from '../../shared/env';
 
 /**
  * Connections idle longer than this are closed by us before a server's usual idle timeout
@@ -22,8 +24,8 @@ export interface Route {
   readonly agent: Agent | false;
   /** The proxy as it may be shown (scheme, host and port: never its credentials); undefined when direct. */
   readonly proxy?: string;
-  /** The proxy setting carries credentials (sent as Basic Proxy-Authorization). */
-  readonly withCredentials?: boolean;
+  /** Credentials go to the proxy: from its URL (`url`) or from http.proxyAuthorization (`setting`). */
+  readonly credentials?: 'url' | 'setting';
 }
 
 const direct = new Agent(KEPT_ALIVE);
@@ -37,16 +39,32 @@ export function routeFor(url: URL, fresh = false): Route {
   }
   const proxy = parseProxy(proxyUrl);
   const shown = `${proxy.protocol}//${proxy.host}`;
-  const withCredentials = proxy.username !== '' || proxy.password !== '';
+  // https-proxy-agent puts the URL's credentials in place of any header given: the URL's win.
+  const authorization = proxy.username !== '' || proxy.password !== '' ? undefined : proxyAuthorization();
+  const credentials = authorization ? 'setting' : proxy.username !== '' || proxy.password !== '' ? 'url' : undefined;
+  const headers = authorization ? { 'Proxy-Authorization': authorization } : undefined;
   if (fresh) {
-    return { agent: new HttpsProxyAgent(proxy) as unknown as Agent, proxy: shown, withCredentials };
+    return { agent: new HttpsProxyAgent(proxy, { headers }) as unknown as Agent, proxy: shown, credentials };
   }
-  let agent = throughProxy.get(proxy.href);
+  const key = `${proxy.href}\u0000${authorization ?? ''}`;
+  let agent = throughProxy.get(key);
   if (!agent) {
-    agent = new HttpsProxyAgent(proxy, KEPT_ALIVE) as unknown as Agent;
-    throughProxy.set(proxy.href, agent);
+    agent = new HttpsProxyAgent(proxy, { ...KEPT_ALIVE, headers }) as unknown as Agent;
+    throughProxy.set(key, agent);
   }
-  return { agent, proxy: shown, withCredentials };
+  return { agent, proxy: shown, credentials };
+}
+
+/** ENTRA_MCP_PROXY_AUTHORIZATION, checked to be one header value (it is never echoed: it is a credential). */
+function proxyAuthorization(): string | undefined {
+  const value = process.env[ENV.proxyAuthorization]?.trim();
+  if (!value) {
+    return undefined;
+  }
+  if (/[\r\n\0]/.test(value)) {
+    throw new ProxySettingError('VS Code\'s http.proxyAuthorization setting (ENTRA_MCP_PROXY_AUTHORIZATION) holds a line break; it must be one header value such as "Basic dXNlcjpwYXNz"');
+  }
+  return value;
 }
 
 export class ProxySettingError extends Error {
