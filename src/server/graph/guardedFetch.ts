@@ -18,6 +18,7 @@ import { Readable } from 'node:stream';
 import { networkCause } from '../../shared/networkCause';
 import { ToolError, scrubSecrets } from '../toolError';
 import { raiseInChain } from './graphErrors';
+import { BufferedResponse, asResponse } from './bufferedResponse';
 import { HttpsAnswer, REDIRECT_STATUSES, httpsSend, isBodiless } from './httpsSend';
 
 /** Largest answer read for JSON or text unless a request sets its own ResponseLimit. */
@@ -51,7 +52,7 @@ export class GuardedFetchHandler implements Middleware {
     const limit = context.middlewareControl?.getMiddlewareOptions(ResponseLimit) as ResponseLimit | undefined ?? new ResponseLimit(MAX_RESPONSE_BYTES);
     const { url, init } = requestParts(context);
     const answer = await this.follow(url, init);
-    context.response = await bounded(answer, init.method ?? 'GET', limit, url.origin, init.signal ?? undefined);
+    context.response = asResponse(await bounded(answer, init.method ?? 'GET', limit, url, init.signal ?? undefined));
   }
 
   setNext(): void {
@@ -144,15 +145,16 @@ function abortError(signal: AbortSignal): unknown {
  * The answer with its body read, at most `limit.maxBytes` of it. An empty body carries no
  * content type, so the SDK does not try to parse "" as JSON (Graph answers 202 Accepted that way).
  */
-async function bounded(answer: HttpsAnswer, method: string, limit: ResponseLimit, origin: string, signal: AbortSignal | undefined): Promise<Response> {
+async function bounded(answer: HttpsAnswer, method: string, limit: ResponseLimit, url: URL, signal: AbortSignal | undefined): Promise<BufferedResponse> {
   const { headers } = answer;
+  const origin = url.origin;
   // Checked before it goes: the body handed on may be cut short, so its length is not declared.
   const declared = Number(headers.get('Content-Length'));
   headers.delete('Content-Length');
-  const init = { status: answer.status, statusText: answer.statusText, headers };
+  const init = { status: answer.status, statusText: answer.statusText, headers, url: url.href };
   if (isBodiless(method, answer.status)) {
     answer.body.resume();
-    return new Response(null, init);
+    return new BufferedResponse(null, init);
   }
   if (limit.overflow === 'error' && declared > limit.maxBytes) {
     answer.body.destroy();
@@ -166,9 +168,9 @@ async function bounded(answer: HttpsAnswer, method: string, limit: ResponseLimit
   }
   if (body.byteLength === 0) {
     headers.delete('Content-Type');
-    return new Response(null, init);
+    return new BufferedResponse(null, init);
   }
-  return new Response(body, init);
+  return new BufferedResponse(body, init);
 }
 
 /** The connection broke while the answer streamed in: a network failure, as fetch reports it, not an unreadable answer. */
