@@ -168,6 +168,17 @@ describe('Graph network link (node:https, kept alive)', () => {
     assert.equal(received.length, 1);
   });
 
+  it('sends headers as given, repeated names joined, and nothing at all when a value would split the request', async () => {
+    await text(await httpsSend(new URL(`${origin}/v1.0/me`), { headers: [['X-Trace', 'a'], ['x-trace', 'b'], ['Authorization', 'Bearer t']] }));
+    assert.equal(received[0].headers['x-trace'], 'a, b');
+    assert.equal(received[0].headers.authorization, 'Bearer t');
+    for (const headers of [{ 'X-Trace': 'a\r\nX-Injected: 1' }, { 'X-Trace\r\nX-Injected': '1' }] as Array<Record<string, string>>) {
+      await httpsSend(new URL(`${origin}/v1.0/me`), { headers }).then(answer => text(answer), () => undefined);
+    }
+    assert.equal(received.length, 1, 'a header with a line break is never sent');
+    assert.ok(!received.some(entry => 'x-injected' in entry.headers));
+  });
+
   it('sends nothing over plain http', async () => {
     await assert.rejects(httpsSend(new URL(origin.replace('https:', 'http:')), {}), /only https/);
     assert.equal(received.length, 0);

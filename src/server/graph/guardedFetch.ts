@@ -19,7 +19,7 @@ import { networkCause } from '../../shared/networkCause';
 import { ToolError, scrubSecrets } from '../toolError';
 import { raiseInChain } from './graphErrors';
 import { BufferedResponse, asResponse } from './bufferedResponse';
-import { HttpsAnswer, REDIRECT_STATUSES, httpsSend, isBodiless } from './httpsSend';
+import { HttpsAnswer, REDIRECT_STATUSES, headerRecord, httpsSend, isBodiless } from './httpsSend';
 
 /** Largest answer read for JSON or text unless a request sets its own ResponseLimit. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -60,7 +60,7 @@ export class GuardedFetchHandler implements Middleware {
   }
 
   private async follow(first: URL, init: RequestInit): Promise<HttpsAnswer> {
-    const headers = new Headers(init.headers);
+    const headers = headerRecord(init.headers);
     const method = (init.method ?? 'GET').toUpperCase();
     const isDownload = method === 'GET' && /\/content$/i.test(first.pathname);
     let url = first;
@@ -86,14 +86,14 @@ export class GuardedFetchHandler implements Middleware {
    * The token only travels to https on the configured origin. A download hop (after the first
    * redirect of a `…/content` GET) goes elsewhere without it, https only; nothing else leaves.
    */
-  private checkHop(url: URL, headers: Headers, downloadHop: boolean): void {
+  private checkHop(url: URL, headers: Record<string, string>, downloadHop: boolean): void {
     const onOrigin = url.protocol === 'https:' && url.origin === this.origin;
     if (onOrigin && !downloadHop) {
       return;
     }
     if (downloadHop && url.protocol === 'https:') {
-      headers.delete('Authorization');
-      headers.delete('Cookie');
+      delete headers.authorization;
+      delete headers.cookie;
       return;
     }
     raiseInChain(new ToolError('GraphError', `Refused to follow a redirect to ${describe(url)}: your sign-in is only sent to ${this.origin} over https, ` +

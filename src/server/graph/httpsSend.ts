@@ -47,12 +47,11 @@ export async function httpsSend(url: URL, init: RequestInit): Promise<HttpsAnswe
   }
   trustSystemCertificates();
   const method = (init.method ?? 'GET').toUpperCase();
-  const headers = new Headers(init.headers);
-  const body = await bodyBytes(init.body, headers);
-  if (!headers.has('Accept')) { headers.set('Accept', '*/*'); }
-  if (!headers.has('Accept-Encoding')) { headers.set('Accept-Encoding', 'gzip, deflate, br'); }
-  if (body) { headers.set('Content-Length', String(body.byteLength)); }
-  const outgoing = Object.fromEntries(headers);
+  const outgoing = headerRecord(init.headers);
+  const body = await bodyBytes(init.body, outgoing);
+  outgoing.accept ??= '*/*';
+  outgoing['accept-encoding'] ??= 'gzip, deflate, br';
+  if (body) { outgoing['content-length'] = String(body.byteLength); }
   try {
     return await exchange(url, method, outgoing, body, init.signal ?? undefined);
   } catch (error) {
@@ -144,13 +143,38 @@ function decoded(response: IncomingMessage, headers: Headers): Readable {
   return new DecodedBody(response, codec);
 }
 
+/**
+ * Request headers as node:http takes them: names in lower case, repeated names joined with ", "
+ * as Headers joins them. A plain object (the Graph SDK's) is copied as it is rather than through
+ * a `Headers`, whose validation walks every character of a bearer token in JavaScript; node:http
+ * still refuses a name or value it may not send (a line break, say) before anything goes out.
+ */
+export function headerRecord(init: RequestInit['headers']): Record<string, string> {
+  const record: Record<string, string> = {};
+  const add = (name: string, value: string) => {
+    const key = name.toLowerCase();
+    record[key] = record[key] === undefined ? value : `${record[key]}, ${value}`;
+  };
+  if (init instanceof Headers) {
+    init.forEach((value, name) => { record[name] = value; });
+  } else if (init && typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [name, value] of init as Iterable<[string, string]>) { add(name, String(value)); }
+  } else if (init) {
+    for (const name of Object.keys(init)) {
+      const value = (init as Record<string, unknown>)[name];
+      if (value !== undefined) { add(name, String(value)); }
+    }
+  }
+  return record;
+}
+
 /** The request body as bytes; Content-Type defaults as fetch's do (text for a string, the Blob's type, form encoding). */
-async function bodyBytes(body: RequestInit['body'], headers: Headers): Promise<Uint8Array | undefined> {
+async function bodyBytes(body: RequestInit['body'], headers: Record<string, string>): Promise<Uint8Array | undefined> {
   if (body === undefined || body === null) {
     return undefined;
   }
   if (typeof body === 'string') {
-    if (!headers.has('Content-Type')) { headers.set('Content-Type', 'text/plain;charset=UTF-8'); }
+    headers['content-type'] ??= 'text/plain;charset=UTF-8';
     return Buffer.from(body, 'utf8');
   }
   if (body instanceof ArrayBuffer) {
@@ -162,6 +186,6 @@ async function bodyBytes(body: RequestInit['body'], headers: Headers): Promise<U
   // Blob, FormData, URLSearchParams, a stream: read as fetch would, with the type it would send.
   const asRequest = new Request('https://body.invalid/', { method: 'POST', body, duplex: 'half' } as RequestInit);
   const type = asRequest.headers.get('Content-Type');
-  if (type && !headers.has('Content-Type')) { headers.set('Content-Type', type); }
+  if (type) { headers['content-type'] ??= type; }
   return new Uint8Array(await asRequest.arrayBuffer());
 }
