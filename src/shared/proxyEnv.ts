@@ -36,14 +36,11 @@ export function proxyEnv(settings: ProxySettings): Record<string, string> {
 }
 
 /**
- * Changes whenever the settings do, and says nothing of them (the proxy URL may hold a password):
+ * Changes whenever the environment the settings make does, and says nothing of them (the proxy URL may hold a password):
  * the server's definition carries this, so VS Code restarts it on a change, and the settings
  * themselves join its environment only when it starts.
  */
 export function proxyFingerprint(settings: ProxySettings): string {
-  const { proxy, noProxy } = settings;
-  const authorization = settings.authorization?.trim() ?? '';
-  return proxy.trim() || noProxy.length || authorization
-    ? createHash('sha256').update(JSON.stringify([proxy.trim(), noProxy, authorization])).digest('hex').slice(0, 16)
-    : '';
+  const env = proxyEnv(settings);
+  return Object.keys(env).length > 0 ? createHash('sha256').update(JSON.stringify(env)).digest('hex').slice(0, 16) : '';
 }

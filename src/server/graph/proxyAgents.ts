@@ -40,8 +40,9 @@ export function routeFor(url: URL, fresh = false): Route {
   const proxy = parseProxy(proxyUrl);
   const shown = `${proxy.protocol}//${proxy.host}`;
   // https-proxy-agent puts the URL's credentials in place of any header given: the URL's win.
-  const authorization = proxy.username !== '' || proxy.password !== '' ? undefined : proxyAuthorization();
-  const credentials = authorization ? 'setting' : proxy.username !== '' || proxy.password !== '' ? 'url' : undefined;
+  const inUrl = proxy.username !== '' || proxy.password !== '';
+  const authorization = inUrl ? undefined : proxyAuthorization();
+  const credentials = inUrl ? 'url' : authorization ? 'setting' : undefined;
   const headers = authorization ? { 'Proxy-Authorization': authorization } : undefined;
   if (fresh) {
     return { agent: new HttpsProxyAgent(proxy, { headers }) as unknown as Agent, proxy: shown, credentials };
